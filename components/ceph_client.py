@@ -1,0 +1,54 @@
+"""A cephx client with `profile rbd` caps per pool; caps are reconciled when they differ, not only created."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from . import config
+from .remote import Component, Target, q, run
+
+
+@dataclass
+class CephClientArgs:
+    target: Target
+    """The Ceph admin host."""
+    cluster: str
+    """Cluster name."""
+    client: config.CephClient
+    """The client's typed settings (name, per-pool caps)."""
+
+
+def ensure_script(cluster: str, c: config.CephClient) -> str:
+    caps = c.cap_strings()
+    cap_args = " ".join(f"{k} {q(v)}" for k, v in caps.items())
+    want = "\n".join(f"{k}={v}" for k, v in sorted(caps.items()))
+    # Only the key reaches stdout (it becomes a secret output); everything else goes to stderr or nowhere.
+    return f"""
+ceph() {{ command ceph --cluster {q(cluster)} "$@"; }}
+c={q("client." + c.name)}
+if ceph auth get "$c" >/dev/null 2>&1; then
+  have=$(ceph auth get "$c" 2>/dev/null | sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = "\\(.*\\)"$/\\1=\\2/p' | sort)
+  if [ "$have" != {q(want)} ]; then
+    ceph auth caps "$c" {cap_args} >/dev/null
+    echo "reconciled caps of $c" >&2
+  fi
+else
+  ceph auth get-or-create "$c" {cap_args} >/dev/null
+  echo "created $c" >&2
+fi
+ceph auth get-key "$c"
+"""
+
+
+class CephClient(Component):
+    """`key` is the client's cephx key, a Pulumi secret; nothing logs it."""
+
+    def __init__(self, name: str, args: CephClientArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:ceph:Client", name, opts)
+        self.client_name = args.client.name
+        self.command = run(f"{name}-ensure", args.target, ensure_script(args.cluster, args.client),
+                           parent=self, secret_stdout=True)
+        self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.stdout.apply(lambda s: (s or "").strip()))
+        self.register_outputs({"key": self.key})

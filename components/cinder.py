@@ -1,0 +1,19 @@
+"""cinder.conf: the Ceph backends in `enabled_backends`, one section each, and cinder-backup to Ceph."""
+from __future__ import annotations
+
+from .config import StackConfig
+from .render import render_ini
+from .service_config import ServiceConfig
+
+PATH = "/etc/cinder/cinder.conf"
+ROLES = ("cinder-volume", "cinder-backup")
+
+
+def render_conf(cfg: StackConfig) -> str:
+    c = cfg.cinder
+    return render_ini("cinder.conf.j2", "cinder", c.options, backends=c.backends, backup=c.backup,
+                      ceph_conf=cfg.ceph.conf_path(), secret_uuid=cfg.ceph.libvirt_secret_uuid)
+
+
+class CinderConfig(ServiceConfig):
+    TYPE = "openstack-storage:cinder:Config"

@@ -1,0 +1,440 @@
+"""Stack configuration: parsed once into typed objects and validated before any resource exists.
+
+Every mistake raises ConfigError naming the key (`openstack-storage:ceph.pools[volumes].size`) and saying
+what to do. Secrets (the SSH private key) are not part of these objects: the program reads them as Pulumi
+secrets, and `load` only checks that they are set.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Annotated, Any, Literal, Optional, Union
+from uuid import UUID
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+PROJECT = "openstack-storage"
+SECRET_KEYS = ("ssh_private_key",)
+
+ROLES = ("glance-api", "cinder-volume", "cinder-backup", "nova-compute")
+Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute"]
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
+Mode = Annotated[str, StringConstraints(pattern=r"^0[0-7]{3}$")]
+Address = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$")]
+HostKey = Annotated[str, StringConstraints(
+    pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$")]
+Scalar = Union[bool, int, float, str]
+# Extra oslo.config options a stack passes through unchanged: {section: {option: value}}.
+Options = dict[str, dict[str, Union[Scalar, list[Scalar]]]]
+
+
+class ConfigError(Exception):
+    """A stack config mistake: `key` is the full config key, `message` what is wrong and what to do."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{PROJECT}:{key}: {message}")
+        self.key = key
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ssh(Model):
+    user: str = Field("root", description="SSH login user on the hosts.")
+    port: int = Field(22, ge=1, le=65535, description="SSH port.")
+
+
+class Host(Model):
+    address: Address = Field(description="IP address or DNS name the program connects to over SSH.")
+    host_key: HostKey = Field(description="Pinned SSH host public key (`ssh-ed25519 AAAA...`); "
+                              "a host presenting another key is refused.")
+    roles: list[Role] = Field(default_factory=list, description=f"Services on this host: {', '.join(ROLES)}.")
+    ssh: Optional[Ssh] = Field(None, description="Per-host override of the stack's `ssh` settings.")
+
+    @field_validator("roles")
+    @classmethod
+    def _unique_roles(cls, roles):
+        dup = [r for r, n in Counter(roles).items() if n > 1]
+        if dup:
+            raise ValueError(f"role {dup[0]!r} is listed twice")
+        return roles
+
+
+class CephPool(Model):
+    name: Name = Field(description="Pool name.")
+    pg_num: Optional[int] = Field(None, ge=1, le=65536,
+                                  description="Fixed placement-group count; turns the autoscaler off for this pool.")
+    autoscale: Optional[bool] = Field(None, description="pg autoscaler on (default when pg_num is not set).")
+    target_size_ratio: Optional[float] = Field(None, gt=0, le=1,
+                                               description="Autoscaler hint: expected share of the cluster.")
+    size: Optional[int] = Field(None, ge=1, le=10, description="Replica count; unset keeps the cluster default.")
+    min_size: Optional[int] = Field(None, ge=1, le=10, description="Replicas needed for I/O; unset keeps default.")
+    crush_rule: Optional[Name] = Field(None, description="CRUSH rule name; unset keeps the cluster default.")
+    application: Literal["rbd"] = Field("rbd", description="Pool application; rbd pools are also `rbd pool init`ed.")
+    allow_delete: bool = Field(False, description="Let `pulumi destroy` delete this pool and its data. "
+                               "Off: the pool is left in place and only forgotten.")
+
+    @model_validator(mode="after")
+    def _pg_settings(self):
+        if self.pg_num is not None and self.autoscale:
+            raise ValueError("pg_num with autoscale: true would fight the autoscaler; "
+                             "drop pg_num, or set autoscale: false")
+        if self.target_size_ratio is not None and self.pg_num is not None:
+            raise ValueError("target_size_ratio is an autoscaler hint; it has no effect with a fixed pg_num")
+        if self.size and self.min_size and self.min_size > self.size:
+            raise ValueError(f"min_size {self.min_size} is larger than size {self.size}")
+        return self
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.pg_num is None and self.autoscale is not False
+
+
+class CephClient(Model):
+    name: Name = Field(description="cephx user without the `client.` prefix, e.g. `cinder`.")
+    caps: dict[Name, Literal["rbd", "rbd-read-only"]] = Field(
+        description="Per pool: `rbd` (read-write) or `rbd-read-only`. Built into `profile rbd` caps "
+                    "(mon `profile rbd`, which can blocklist dead clients; osd and mgr per pool).")
+    roles: list[Role] = Field(default_factory=list, description="Hosts with these roles get the keyring.")
+    hosts: list[Name] = Field(default_factory=list, description="Further hosts that get the keyring.")
+    owner: str = Field("root", description="Keyring file owner.")
+    group: str = Field(description="Keyring file group: the group the consuming service runs as.")
+    mode: Mode = Field("0640", description="Keyring file mode.")
+
+    @field_validator("name")
+    @classmethod
+    def _no_prefix(cls, name):
+        if name.startswith("client."):
+            raise ValueError(f"write {name[len('client.'):]!r}, without the 'client.' prefix")
+        return name
+
+    @field_validator("caps")
+    @classmethod
+    def _some_caps(cls, caps):
+        if not caps:
+            raise ValueError("name at least one pool, e.g. {volumes: rbd}")
+        return caps
+
+    def cap_strings(self) -> dict[str, str]:
+        """The cephx caps, in a stable order so that an unchanged config gives unchanged commands."""
+        osd = ", ".join(f"profile {p} pool={pool}" for pool, p in sorted(self.caps.items()))
+        rw = [pool for pool, p in sorted(self.caps.items()) if p == "rbd"]
+        caps = {"mon": "profile rbd", "osd": osd}
+        if rw:
+            caps["mgr"] = ", ".join(f"profile rbd pool={pool}" for pool in rw)
+        return caps
+
+
+class CephClientSection(Model):
+    """The `[client]` section of ceph.conf on every Ceph client host."""
+    rbd_cache: Optional[bool] = None
+    rbd_cache_writethrough_until_flush: Optional[bool] = None
+    rbd_concurrent_management_ops: Optional[int] = Field(None, ge=1)
+    admin_socket: Optional[str] = Field(None, description="e.g. /var/run/ceph/guests/$cluster-$type.$id.$pid.$cctid.asok; "
+                                        "its directory is created, owned by runtime_owner:runtime_group.")
+    log_file: Optional[str] = Field(None, description="e.g. /var/log/qemu/qemu-guest-$pid.log; directory created likewise.")
+    runtime_owner: str = Field("libvirt-qemu", description="Owner of the admin socket and log directories (qemu's user).")
+    runtime_group: str = Field("kvm", description="Group of those directories.")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further `[client]` options, verbatim.")
+
+    def settings(self) -> dict[str, Scalar]:
+        fixed = self.model_dump(exclude={"runtime_owner", "runtime_group", "options"}, exclude_none=True)
+        return {**fixed, **self.options}
+
+    def runtime_dirs(self) -> list[str]:
+        return sorted({p.rsplit("/", 1)[0] for p in (self.admin_socket, self.log_file) if p and "/" in p})
+
+
+class Ceph(Model):
+    cluster: Name = Field("ceph", description="Cluster name: /etc/ceph/<cluster>.conf and keyring names.")
+    fsid: UUID = Field(description="Cluster fsid, written to ceph.conf on the clients.")
+    mon_host: list[Address] = Field(min_length=1, description="Monitor addresses for the clients' ceph.conf.")
+    admin_host: Name = Field(description="Host (from `hosts`) with the admin keyring, where pools and users are made.")
+    libvirt_secret_uuid: UUID = Field(description="UUID of the libvirt secret holding nova's cephx key; "
+                                      "the same in nova.conf, cinder.conf and on every compute.")
+    client: CephClientSection = Field(default_factory=CephClientSection)
+    pools: list[CephPool] = Field(min_length=1)
+    clients: list[CephClient] = Field(default_factory=list)
+
+    def conf_path(self) -> str:
+        return f"/etc/ceph/{self.cluster}.conf"
+
+    def keyring_path(self, client: str) -> str:
+        return f"/etc/ceph/{self.cluster}.client.{client}.keyring"
+
+    def pool(self, name: str) -> Optional[CephPool]:
+        return next((p for p in self.pools if p.name == name), None)
+
+    def client_named(self, name: str) -> Optional[CephClient]:
+        return next((c for c in self.clients if c.name == name), None)
+
+
+class Glance(Model):
+    rbd_user: Name = Field(description="cephx client glance-api connects as.")
+    pool: Name = Field(description="Images pool.")
+    store: Name = Field("rbd", description="Store identifier in glance's `enabled_backends` (`<store>:rbd`).")
+    chunk_size: Optional[int] = Field(None, ge=1, description="rbd_store_chunk_size in MB.")
+    show_image_direct_url: bool = Field(True, description="Needed for copy-on-write clones from images; "
+                                        "exposes the store location, so keep the API endpoint internal.")
+    options: Options = Field(default_factory=dict, description="Further glance-api.conf options, verbatim.")
+
+
+class CinderCephBackend(Model):
+    type: Literal["ceph"] = "ceph"
+    name: Name = Field("ceph", description="Backend section name, also its volume_backend_name.")
+    pool: Name
+    rbd_user: Name
+    flatten_volume_from_snapshot: Optional[bool] = None
+    max_clone_depth: Optional[int] = Field(None, ge=0)
+    chunk_size: Optional[int] = Field(None, ge=1, description="rbd_store_chunk_size in MB.")
+    connect_timeout: Optional[int] = Field(None, description="rados_connect_timeout in seconds.")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+
+
+class CinderCephBackup(Model):
+    pool: Name
+    rbd_user: Name
+    chunk_size: Optional[int] = Field(None, ge=1, description="backup_ceph_chunk_size in bytes.")
+    stripe_unit: Optional[int] = Field(None, ge=0)
+    stripe_count: Optional[int] = Field(None, ge=0)
+    restore_discard_excess_bytes: Optional[bool] = None
+
+
+class Cinder(Model):
+    backends: list[CinderCephBackend] = Field(default_factory=list, description="Volume backends, one section each.")
+    backup: Optional[CinderCephBackup] = Field(None, description="cinder-backup to Ceph.")
+    options: Options = Field(default_factory=dict, description="Further cinder.conf options, verbatim.")
+
+
+class Nova(Model):
+    rbd_user: Name = Field(description="cephx client libvirt uses for RBD volumes and disks; "
+                           "its key goes into the libvirt secret.")
+    images_type: Literal["rbd", "qcow2", "raw", "flat", "default"] = Field(
+        "rbd", description="Ephemeral disk backend.")
+    images_rbd_pool: Optional[Name] = Field(None, description="Pool for ephemeral disks (images_type rbd).")
+    disk_cachemodes: list[str] = Field(default_factory=list, description='e.g. ["network=writeback"].')
+    hw_disk_discard: Optional[Literal["unmap", "ignore"]] = None
+    file_injection: bool = Field(False, description="Off by default: rely on the metadata service and cloud-init.")
+    libvirt_uri: Optional[str] = Field(None, description="libvirt URI for virsh on the computes; unset keeps "
+                                       "virsh's default (qemu:///system).")
+    keyring_owner: str = Field("root", description="Owner of the rbd_user keyring on computes.")
+    keyring_group: str = Field("nova", description="Group of the rbd_user keyring on computes (nova-compute reads it).")
+    options: Options = Field(default_factory=dict, description="Further nova.conf options, verbatim.")
+
+    @model_validator(mode="after")
+    def _pool_for_rbd(self):
+        if self.images_type == "rbd" and not self.images_rbd_pool:
+            raise ValueError("images_type rbd needs images_rbd_pool")
+        return self
+
+
+class StackConfig(Model):
+    ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
+    service_manager: Literal["systemd", "supervisord", "none"] = Field(
+        "systemd", description="How services are restarted after their config changed.")
+    service_names: dict[Role, str] = Field(default_factory=dict,
+                                           description="Unit or program name per role where it is not the role's "
+                                                       "name, e.g. {glance-api: openstack-glance-api}.")
+    hosts: dict[Name, Host] = Field(min_length=1)
+    ceph: Optional[Ceph] = None
+    glance: Optional[Glance] = None
+    cinder: Optional[Cinder] = None
+    nova: Optional[Nova] = None
+
+    def hosts_with(self, role: str) -> list[str]:
+        return [name for name, h in self.hosts.items() if role in h.roles]
+
+    def ssh_for(self, host: str) -> Ssh:
+        return self.hosts[host].ssh or self.ssh
+
+    def keyrings(self) -> dict[str, dict[str, tuple[str, str, str]]]:
+        """host -> client -> (owner, group, mode): exactly the keyrings each host gets."""
+        placed: dict[str, dict[str, tuple[str, str, str]]] = {}
+        if not self.ceph:
+            return placed
+        for c in self.ceph.clients:
+            for h in sorted(set(c.hosts) | {h for r in c.roles for h in self.hosts_with(r)}):
+                placed.setdefault(h, {})[c.name] = (c.owner, c.group, c.mode)
+        if self.nova:
+            # nova-compute opens RBD as nova.rbd_user, so computes need that keyring readable by nova
+            for h in self.hosts_with("nova-compute"):
+                placed.setdefault(h, {}).setdefault(
+                    self.nova.rbd_user, (self.nova.keyring_owner, self.nova.keyring_group, "0640"))
+        return placed
+
+    def libvirt_client(self) -> Optional[str]:
+        """The cephx client whose key the computes' libvirt secret holds."""
+        if self.nova:
+            return self.nova.rbd_user
+        if self.cinder and self.cinder.backends and self.hosts_with("nova-compute"):
+            return self.cinder.backends[0].rbd_user
+        return None
+
+
+# ---- loading --------------------------------------------------------------------------------------
+
+def _decode(value: Any) -> Any:
+    # Pulumi hands structured values over as JSON text and scalars as plain text.
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _key(loc: tuple, raw: Any) -> str:
+    """pydantic location -> config key, naming list items by their `name` where they have one."""
+    out, node = "", raw
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            label = item.get("name") if isinstance(item, dict) else None
+            out += f"[{label if isinstance(label, str) else part}]"
+            node = item
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozenset()) -> StackConfig:
+    """Parse and check a stack's config: `values` maps `openstack-storage:key` (or bare `key`) to raw values."""
+    raw: dict[str, Any] = {}
+    for full_key, value in values.items():
+        ns, _, key = full_key.rpartition(":")
+        if ns not in ("", PROJECT):
+            continue   # another package's namespace (e.g. `openstack:`)
+        if key in SECRET_KEYS:
+            continue
+        raw[key] = _decode(value)
+    try:
+        cfg = StackConfig.model_validate(raw)
+    except pydantic.ValidationError as e:
+        err = e.errors()[0]
+        key = _key(err["loc"], raw) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(key, "unknown key; check its spelling against the config reference in README.md") from None
+        if err["type"] == "missing":
+            raise ConfigError(key, "missing; this key is required") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        shown = "" if err["type"].startswith(("value_error", "assertion")) else f" (got {_shown(err.get('input'))})"
+        raise ConfigError(key, f"{msg}{shown}") from None
+    for key in SECRET_KEYS:
+        if key not in secret_keys_set:
+            raise ConfigError(key, f"missing; set it as a secret: pulumi config set --secret {key} < FILE")
+    check(cfg)
+    return cfg
+
+
+def _dupes(names) -> Optional[str]:
+    return next((n for n, c in Counter(names).items() if c > 1), None)
+
+
+def check(cfg: StackConfig) -> None:
+    """Cross-references pydantic cannot see: every name used is defined, and services agree with each other."""
+    addr = _dupes(f"{h.address}:{cfg.ssh_for(n).port}" for n, h in cfg.hosts.items())
+    if addr:
+        first = [n for n, h in cfg.hosts.items() if f"{h.address}:{cfg.ssh_for(n).port}" == addr]
+        raise ConfigError(f"hosts.{first[1]}.address", f"{addr} is already used by host {first[0]}")
+    ceph = cfg.ceph
+    uses_ceph = cfg.glance or cfg.nova or (cfg.cinder and (cfg.cinder.backends or cfg.cinder.backup))
+    if uses_ceph and not ceph:
+        raise ConfigError("ceph", "missing; glance, cinder or nova use Ceph, so the cluster must be described")
+    if not ceph:
+        return
+    if ceph.admin_host not in cfg.hosts:
+        raise ConfigError("ceph.admin_host", f"host {ceph.admin_host!r} is not defined in hosts")
+    for what, names in (("pool", [p.name for p in ceph.pools]), ("client", [c.name for c in ceph.clients])):
+        dup = _dupes(names)
+        if dup:
+            raise ConfigError(f"ceph.{what}s[{dup}]", f"{what} {dup!r} is defined twice; give each {what} one entry")
+    pools = {p.name for p in ceph.pools}
+    for c in ceph.clients:
+        for pool in c.caps:
+            if pool not in pools:
+                raise ConfigError(f"ceph.clients[{c.name}].caps.{pool}",
+                                  f"pool {pool!r} is not defined in ceph.pools; add it there or fix the name")
+        for h in c.hosts:
+            if h not in cfg.hosts:
+                raise ConfigError(f"ceph.clients[{c.name}].hosts", f"host {h!r} is not defined in hosts")
+
+    def uses(key: str, user: str, pool: str, role: str, pool_key: str = "pool"):
+        client = ceph.client_named(user)
+        if client is None:
+            raise ConfigError(f"{key}.rbd_user", f"client {user!r} is not defined in ceph.clients")
+        if pool not in pools:
+            raise ConfigError(f"{key}.{pool_key}", f"pool {pool!r} is not defined in ceph.pools")
+        if client.caps.get(pool) != "rbd":
+            raise ConfigError(f"ceph.clients[{user}].caps.{pool}",
+                              f"{key} writes to pool {pool!r} as client.{user}, which needs 'rbd' caps there")
+        hosts = cfg.hosts_with(role)
+        if not hosts:
+            raise ConfigError(key, f"no host has role {role!r}; add it to the host that runs {role}")
+        placed = cfg.keyrings()
+        missing = [h for h in hosts if user not in placed.get(h, {})]
+        if missing:
+            raise ConfigError(f"ceph.clients[{user}].roles",
+                              f"{role} on {', '.join(missing)} needs the keyring of client.{user}; "
+                              f"add role {role!r} to this client")
+
+    if cfg.glance:
+        uses("glance", cfg.glance.rbd_user, cfg.glance.pool, "glance-api")
+    if cfg.cinder:
+        dup = _dupes(b.name for b in cfg.cinder.backends)
+        if dup:
+            raise ConfigError(f"cinder.backends[{dup}]", f"backend {dup!r} is defined twice")
+        for b in cfg.cinder.backends:
+            uses(f"cinder.backends[{b.name}]", b.rbd_user, b.pool, "cinder-volume")
+        if cfg.cinder.backup:
+            uses("cinder.backup", cfg.cinder.backup.rbd_user, cfg.cinder.backup.pool, "cinder-backup")
+    if cfg.nova:
+        if cfg.nova.images_type == "rbd":
+            uses("nova", cfg.nova.rbd_user, cfg.nova.images_rbd_pool, "nova-compute", "images_rbd_pool")
+        elif ceph.client_named(cfg.nova.rbd_user) is None:
+            raise ConfigError("nova.rbd_user", f"client {cfg.nova.rbd_user!r} is not defined in ceph.clients")
+        if not cfg.hosts_with("nova-compute"):
+            raise ConfigError("nova", "no host has role 'nova-compute'")
+    secret_user = cfg.libvirt_client()
+    if secret_user and cfg.cinder:
+        for b in cfg.cinder.backends:
+            if b.rbd_user != secret_user:
+                raise ConfigError(
+                    f"cinder.backends[{b.name}].rbd_user",
+                    f"{b.rbd_user!r} differs from nova.rbd_user {secret_user!r}: computes attach volumes with the "
+                    f"key in libvirt secret {ceph.libvirt_secret_uuid}, which holds client.{secret_user}'s key; "
+                    f"use the same user")
+
+
+def reference() -> str:
+    """Markdown reference of every key, from the models' own field descriptions."""
+    lines: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str):
+        for name, f in model.model_fields.items():
+            ann = f.annotation
+            inner = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                inner = [ann]
+            default = "required" if f.is_required() else f"default `{json.dumps(f.get_default(call_default_factory=True), default=str)}`"
+            lines.append(f"| `{prefix}{name}` | {default} | {f.description or ''} |")
+            for sub in inner:
+                item = "[]" if "list" in str(ann) else ("{}" if "dict" in str(ann) else "")
+                walk(sub, f"{prefix}{name}{item}.")
+    walk(StackConfig, "")
+    for key in SECRET_KEYS:
+        lines.append(f"| `{key}` | required, secret | SSH private key for every host (`pulumi config set --secret`). |")
+    return "| key | default | meaning |\n|---|---|---|\n" + "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference())

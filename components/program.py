@@ -1,0 +1,124 @@
+"""The program: which host gets what, and in which order. Everything is rendered and checked (`plan`) before
+the first resource is registered (`deploy`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from . import cinder, glance, nova
+from .ceph_client import CephClient, CephClientArgs
+from .ceph_conf import CephConf, CephConfArgs
+from .ceph_pool import CephPool, CephPoolArgs
+from .config import PROJECT, SECRET_KEYS, StackConfig, load
+from .keyring import CephKeyring, CephKeyringArgs
+from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
+from .remote import targets
+from .render import render
+from .service_config import ServiceConfigArgs
+
+SERVICES = {  # service -> (module, component class, group its config is readable by)
+    "glance": (glance, glance.GlanceConfig, "glance"),
+    "cinder": (cinder, cinder.CinderConfig, "cinder"),
+    "nova": (nova, nova.NovaConfig, "nova"),
+}
+
+
+@dataclass
+class Deployment:
+    outputs: dict
+    """Stack outputs: per host the files written and services restarted; the libvirt secret UUID."""
+    resources: list[pulumi.ComponentResource]
+    """Every component created, for callers that wait on or inspect them."""
+
+
+@dataclass
+class Plan:
+    cfg: StackConfig
+    ceph_conf: Optional[str] = None
+    configs: dict[str, str] = field(default_factory=dict)
+    """service -> rendered config file."""
+
+
+def stack_values() -> tuple[dict, set]:
+    """This stack's config as the engine (or a test) handed it over, and which secret keys are set."""
+    values = dict(runtime_config.get_config_env() or {})
+    values.update(runtime_config.CONFIG.get())
+    present = {k for k in SECRET_KEYS if runtime_config.get_config(f"{PROJECT}:{k}")}
+    return values, present
+
+
+def plan(values: dict, secret_keys_set: set) -> Plan:
+    """Parse, check and render everything; raises ConfigError and touches nothing."""
+    cfg = load(values, secret_keys_set)
+    p = Plan(cfg)
+    if cfg.ceph:
+        p.ceph_conf = render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings())
+    for service, (module, _, _) in SERVICES.items():
+        if getattr(cfg, service) is not None:
+            p.configs[service] = module.render_conf(cfg)
+    return p
+
+
+def deploy(p: Plan, private_key: pulumi.Output) -> Deployment:
+    cfg, ceph = p.cfg, p.cfg.ceph
+    hosts = targets(cfg, private_key)
+    ready: dict[str, list[pulumi.Resource]] = {h: [] for h in cfg.hosts}   # what a host's services need first
+    summary: dict[str, dict] = {h: {"files": [], "restarts": []} for h in cfg.hosts}
+    created: list[pulumi.ComponentResource] = []
+
+    if ceph:
+        admin = hosts[ceph.admin_host]
+        pools = {pl.name: CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cluster, pl)) for pl in ceph.pools}
+        created += pools.values()
+        clients = {
+            c.name: CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, c),
+                               opts=pulumi.ResourceOptions(depends_on=[pools[pool] for pool in sorted(c.caps)]))
+            for c in ceph.clients
+        }
+        created += clients.values()
+        computes = set(cfg.hosts_with("nova-compute"))
+        for host, placed in sorted(cfg.keyrings().items()):
+            conf = CephConf(f"{host}-ceph-conf", CephConfArgs(
+                hosts[host], ceph.conf_path(), p.ceph_conf,
+                runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
+                runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group))
+            ready[host].append(conf)
+            created.append(conf)
+            summary[host]["files"].append(ceph.conf_path())
+            for client, (owner, group, mode) in sorted(placed.items()):
+                path = ceph.keyring_path(client)
+                keyring = CephKeyring(
+                    f"{host}-keyring-{client}",
+                    CephKeyringArgs(hosts[host], path, client, clients[client].key, owner, group, mode),
+                    opts=pulumi.ResourceOptions(depends_on=[clients[client], conf]))
+                ready[host].append(keyring)
+                created.append(keyring)
+                summary[host]["files"].append(path)
+        secret_client = cfg.libvirt_client()
+        if secret_client:
+            for host in sorted(computes):
+                secret = LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
+                    hosts[host], str(ceph.libvirt_secret_uuid), f"{ceph.cluster}.client.{secret_client} secret",
+                    clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None),
+                    opts=pulumi.ResourceOptions(depends_on=list(ready[host])))
+                ready[host].append(secret)
+                created.append(secret)
+
+    for service, content in p.configs.items():
+        module, component, group = SERVICES[service]
+        for host in cfg.hosts:
+            roles = [r for r in module.ROLES if r in cfg.hosts[host].roles]
+            if not roles:
+                continue
+            names = [cfg.service_names.get(r, r) for r in roles]
+            created.append(component(f"{host}-{service}-config", ServiceConfigArgs(
+                hosts[host], module.PATH, content, group, names, cfg.service_manager),
+                opts=pulumi.ResourceOptions(depends_on=list(ready[host]))))
+            summary[host]["files"].append(module.PATH)
+            if cfg.service_manager != "none":
+                summary[host]["restarts"].extend(names)
+    outputs = {"hosts": summary, "libvirt_secret_uuid": str(ceph.libvirt_secret_uuid) if ceph else None}
+    return Deployment(outputs, created)

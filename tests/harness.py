@@ -1,0 +1,144 @@
+"""Pulumi mock harness: a monitor that records every registration with its dependencies and raw inputs
+(secrets still wrapped, so a test can tell a secret from a plain value)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-only-not-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+def fake_key(client: str) -> str:
+    """A cephx-shaped test key, different per client."""
+    return base64.b64encode(b"\x01\x00" + hashlib.sha256(client.encode()).digest()[:26]).decode()
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    deps: list[str]
+    inputs: dict
+    retain_on_delete: bool
+    secret_outputs: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+
+
+def is_secret(value) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270"
+
+
+def plain(value):
+    """The value with secret wrappers removed (for content checks)."""
+    if is_secret(value):
+        return plain(value["value"])
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = dict(args.inputs)
+        if args.typ == "command:remote:Command":
+            outputs["stdout"] = ""
+            if args.name.startswith("ceph-client-") and args.name.endswith("-ensure"):
+                outputs["stdout"] = fake_key(args.name[len("ceph-client-"):-len("-ensure")]) + "\n"
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(Registration(
+                type=request.type, name=request.name, urn=response.urn, parent=request.parent,
+                deps=list(request.dependencies),
+                inputs=json_format.MessageToDict(request.object),
+                retain_on_delete=bool(request.retainOnDelete),
+                secret_outputs=list(request.additionalSecretOutputs),
+                replace_on_changes=list(request.replaceOnChanges)))
+        return response
+
+    # ---- queries for assertions ----
+    def named(self, name: str) -> Registration:
+        found = [r for r in self.registrations if r.name == name]
+        assert len(found) == 1, f"expected one resource named {name!r}, found {len(found)}: " \
+                                f"{sorted(r.name for r in self.registrations)[:50]}"
+        return found[0]
+
+    def commands(self) -> list[Registration]:
+        return [r for r in self.registrations if r.type == "command:remote:Command"]
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.registrations}
+
+    def depends_on(self, name: str, other: str) -> bool:
+        """Whether `name` waits for `other`, directly or through other resources' dependencies or parents."""
+        urns = self.by_urn()
+        target = self.named(other).urn
+        seen, todo = set(), [self.named(name).urn]
+        while todo:
+            urn = todo.pop()
+            if urn in seen:
+                continue
+            seen.add(urn)
+            r = urns.get(urn)
+            if r is None:
+                continue
+            if target in r.deps:
+                return True
+            todo.extend(r.deps)
+            # a dependency on a component means on its children
+            todo.extend(c.urn for c in self.registrations if c.parent == urn)
+        return False
+
+
+def stack_config(cfg: dict, secrets: dict | None = None) -> None:
+    """Hand the program a stack config the way the engine does: `openstack-storage:key` -> text."""
+    secrets = {"ssh_private_key": SSH_KEY} if secrets is None else secrets
+    values = {f"openstack-storage:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+    values.update({f"openstack-storage:{k}": v for k, v in secrets.items()})
+    pulumi.runtime.set_all_config(values, [f"openstack-storage:{k}" for k in secrets])
+
+
+def use_mocks() -> RecordingMonitor:
+    mocks = Mocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="openstack-storage", stack="test", preview=False, monitor=monitor)
+    return monitor
+
+
+def settled(resources) -> pulumi.Output:
+    """An Output that resolves once every given resource, and every resource held in their attributes,
+    is registered: assertions applied to it see the complete record."""
+    found, todo, seen = [], list(resources), set()
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, pulumi.Resource) and id(item) not in seen:
+            seen.add(id(item))
+            found.append(item.urn)
+            todo.extend(v for k, v in vars(item).items() if not k.startswith("_"))
+    return pulumi.Output.all(*found)

@@ -1,0 +1,308 @@
+"""The Ceph RBD backbone under Pulumi mocks: what is registered, in which order, with what content.
+Every assertion runs inside @pulumi.runtime.test, on an Output that resolves after all registrations."""
+import json
+import runpy
+
+import pulumi
+import pytest
+
+from components import program
+from components.remote import sha256
+from harness import SSH_KEY, fake_key, is_secret, plain, settled, stack_config
+
+UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
+CLIENTS = ("cinder", "glance", "cinder-backup")
+
+
+def deploy(cfg):
+    stack_config(cfg)
+    p = program.plan(*program.stack_values())
+    d = program.deploy(p, pulumi.Config("openstack-storage").require_secret("ssh_private_key"))
+    return p, d
+
+
+def script(r):
+    return plain(r.inputs["create"])
+
+
+def stdin(r):
+    return plain(r.inputs.get("stdin", ""))
+
+
+@pulumi.runtime.test
+def test_dependency_chain_pool_client_keyring_secret_nova_conf_restart(monitor, dev):
+    _, d = deploy(dev)
+
+    def check(_):
+        chain = ["ceph-pool-vms-ensure", "ceph-client-cinder-ensure", "compute1-keyring-cinder-file",
+                 "compute1-libvirt-secret-set", "compute1-nova-config-file",
+                 "compute1-nova-config-restart-nova-compute"]
+        for later, earlier in zip(chain[1:], chain):
+            assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
+        # and the other way round would be a cycle: the engine must not wait in reverse
+        assert not monitor.depends_on("ceph-client-cinder-ensure", "compute1-keyring-cinder-file")
+        # the client waits for every pool its caps name, and only those
+        assert monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-images-ensure")
+        assert not monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-volumes-ensure")
+        # cinder.conf waits for the keyrings and ceph.conf on its own host, not for the computes
+        assert monitor.depends_on("controller1-cinder-config-file", "controller1-keyring-cinder-backup-file")
+        assert monitor.depends_on("controller1-cinder-config-file", "controller1-ceph-conf-file")
+        assert not monitor.depends_on("controller1-cinder-config-file", "compute1-libvirt-secret-set")
+        # independent hosts stay parallel
+        assert not monitor.depends_on("compute2-nova-config-file", "compute1-libvirt-secret-set")
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_rendered_configs_reach_exactly_their_hosts(monitor, dev):
+    p, d = deploy(dev)
+
+    def check(_):
+        paths = {}
+        for r in monitor.commands():
+            if r.name.endswith("-file"):
+                host = r.name.split("-")[0]
+                path = script(r).split("\n")[1].removeprefix("f=")
+                paths.setdefault(host, set()).add(path)
+        assert paths["controller1"] == {"/etc/ceph/ceph.conf", "/etc/ceph/ceph.client.cinder.keyring",
+                                        "/etc/ceph/ceph.client.glance.keyring",
+                                        "/etc/ceph/ceph.client.cinder-backup.keyring",
+                                        "/etc/cinder/cinder.conf", "/etc/glance/glance-api.conf"}
+        for compute in ("compute1", "compute2"):
+            assert paths[compute] == {"/etc/ceph/ceph.conf", "/etc/ceph/ceph.client.cinder.keyring",
+                                      "/etc/nova/nova.conf"}
+        assert "ceph1" not in paths   # the admin host only runs pool and client steps
+        nova = stdin(monitor.named("compute1-nova-config-file"))
+        assert nova == p.configs["nova"]
+        for line in ("images_type = rbd", "images_rbd_pool = vms", "images_rbd_ceph_conf = /etc/ceph/ceph.conf",
+                     "rbd_user = cinder", "disk_cachemodes = network=writeback", "hw_disk_discard = unmap",
+                     "inject_password = false", "inject_key = false", "inject_partition = -2"):
+            assert line in nova.splitlines(), line
+        cinder = stdin(monitor.named("controller1-cinder-config-file")).splitlines()
+        assert "enabled_backends = ceph" in cinder
+        ceph_at = cinder.index("[ceph]")
+        assert cinder.index("volume_driver = cinder.volume.drivers.rbd.RBDDriver") > ceph_at
+        assert cinder.index("backup_driver = cinder.backup.drivers.ceph.CephBackupDriver") < ceph_at
+        assert "backup_ceph_user = cinder-backup" in cinder and "backup_ceph_pool = backups" in cinder
+        assert "rbd_max_clone_depth = 5" in cinder
+        glance = stdin(monitor.named("controller1-glance-config-file")).splitlines()
+        assert "enabled_backends = rbd:rbd" in glance and "show_image_direct_url = true" in glance
+        assert glance.index("rbd_store_pool = images") > glance.index("[rbd]")
+        ceph_conf = stdin(monitor.named("compute2-ceph-conf-file")).splitlines()
+        assert "fsid = 6f0c4d2e-3b7a-4c55-9a61-0d2b8e4f7a10" in ceph_conf and "[client]" in ceph_conf
+        assert "rbd_cache = true" in ceph_conf
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_unset_settings_keep_the_service_default(monitor, dev):
+    dev["nova"] = {"rbd_user": "cinder", "images_rbd_pool": "vms"}
+    dev["cinder"]["backends"] = [{"name": "ceph", "pool": "volumes", "rbd_user": "cinder"}]
+    _, d = deploy(dev)
+
+    def check(_):
+        nova = stdin(monitor.named("compute1-nova-config-file"))
+        assert "disk_cachemodes" not in nova and "hw_disk_discard" not in nova
+        cinder = stdin(monitor.named("controller1-cinder-config-file"))
+        assert "rbd_max_clone_depth" not in cinder and "rados_connect_timeout" not in cinder
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_secret_uuid_is_the_same_in_nova_cinder_and_every_libvirt_secret(monitor, dev):
+    _, d = deploy(dev)
+
+    def check(_):
+        found = set()
+        for name in ("compute1-nova-config-file", "compute2-nova-config-file", "controller1-cinder-config-file"):
+            lines = [l for l in stdin(monitor.named(name)).splitlines() if l.startswith("rbd_secret_uuid")]
+            assert lines, name
+            found.update(l.split(" = ")[1] for l in lines)
+        for compute in ("compute1", "compute2"):
+            s = script(monitor.named(f"{compute}-libvirt-secret-set"))
+            assert f"<uuid>{UUID}</uuid>" in s and f"--secret {UUID}" in s
+            assert "private='yes'" in s and "ephemeral='no'" in s
+            assert "<name>ceph.client.cinder secret</name>" in s
+            found.add(UUID)
+        assert found == {UUID}
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_no_key_or_password_on_a_command_line_or_in_plain_inputs(monitor, dev):
+    _, d = deploy(dev)
+    keys = [fake_key(c) for c in CLIENTS]
+
+    def check(_):
+        for r in monitor.commands():
+            for field in ("create", "update", "delete"):
+                text = json.dumps(plain(r.inputs.get(field, "")))
+                assert not any(k in text for k in keys), f"{r.name}.{field} holds a key"
+                assert "PRIVATE KEY" not in text
+            # anything holding a key travels as a secret on stdin
+            raw = r.inputs.get("stdin")
+            if raw is not None and any(k in json.dumps(plain(raw)) for k in keys):
+                assert is_secret(raw), f"{r.name} sends a key on stdin without marking it secret"
+            assert is_secret(r.inputs["connection"]), f"{r.name}: SSH connection (private key) not secret"
+        # the steps that print a key: logging off and stdout a secret output
+        for c in CLIENTS:
+            r = monitor.named(f"ceph-client-{c}-ensure")
+            assert plain(r.inputs["logging"]) == "none" and "stdout" in r.secret_outputs
+        for compute in ("compute1", "compute2"):
+            r = monitor.named(f"{compute}-libvirt-secret-set")
+            assert plain(r.inputs["stdin"]) == fake_key("cinder") and is_secret(r.inputs["stdin"])
+            assert "--file" in script(r) and "--base64" not in script(r)
+        keyring = monitor.named("controller1-keyring-glance-file")
+        assert is_secret(keyring.inputs["stdin"]) and fake_key("glance") in plain(keyring.inputs["stdin"])
+        assert "chmod 0640" in script(keyring) and "chown root:glance" in script(keyring)
+        assert "nova" in script(monitor.named("compute1-keyring-cinder-file"))
+        # the stack outputs hold no key either
+        assert not any(k in json.dumps(d.outputs) for k in keys)
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_service_restarts_only_on_its_own_config(monitor, dev):
+    p, d = deploy(dev)
+
+    def check(_):
+        restarts = {r.name: r for r in monitor.commands() if "-restart-" in r.name}
+        assert set(restarts) == {"controller1-cinder-config-restart-cinder-volume",
+                                 "controller1-cinder-config-restart-cinder-backup",
+                                 "controller1-glance-config-restart-glance-api",
+                                 "compute1-nova-config-restart-nova-compute",
+                                 "compute2-nova-config-restart-nova-compute"}
+        for name, r in restarts.items():
+            service = name.split("-config-")[0].split("-", 1)[1]
+            assert plain(r.inputs["triggers"]) == [sha256(p.configs[service])], name
+            assert "triggers[*]" in r.replace_on_changes
+            assert script(r).endswith(f"systemctl restart {name.split('-restart-')[1]}\n")
+        # writing a file never replaces it: content changes go through `update`, not delete + create
+        for r in monitor.commands():
+            if r.name.endswith("-file"):
+                assert "triggers" not in r.inputs and plain(r.inputs["update"]) == script(r)
+    return settled(d.resources).apply(check)
+
+
+def test_changing_a_nova_option_changes_only_the_nova_restart_trigger(dev):
+    before = program.plan(*_values(dev))
+    dev["nova"]["hw_disk_discard"] = "ignore"
+    after = program.plan(*_values(dev))
+    changed = {s for s in before.configs if before.configs[s] != after.configs[s]}
+    assert changed == {"nova"}
+    assert sha256(before.configs["nova"]) != sha256(after.configs["nova"])
+
+
+def _values(cfg):
+    stack_config(cfg)
+    return program.stack_values()
+
+
+@pulumi.runtime.test
+def test_service_manager_supervisord_and_none(monitor, dev):
+    dev["service_manager"] = "supervisord"
+    dev["service_names"] = {"glance-api": "glance"}
+    _, d = deploy(dev)
+
+    def check(_):
+        assert script(monitor.named("controller1-glance-config-restart-glance")).endswith(
+            "supervisorctl restart glance\n")
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_service_manager_none_restarts_nothing(monitor, dev):
+    dev["service_manager"] = "none"
+    _, d = deploy(dev)
+
+    def check(_):
+        assert [r.name for r in monitor.commands() if "-restart-" in r.name] == []
+        assert monitor.named("compute1-nova-config-file")
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_pools_survive_destroy_unless_the_stack_allows_it(monitor, dev):
+    dev["ceph"]["pools"][3]["allow_delete"] = True       # vms
+    _, d = deploy(dev)
+
+    def check(_):
+        for pool in ("volumes", "images", "backups"):
+            r = monitor.named(f"ceph-pool-{pool}-ensure")
+            assert r.retain_on_delete and not plain(r.inputs.get("delete")), pool
+        vms = monitor.named("ceph-pool-vms-ensure")
+        assert not vms.retain_on_delete
+        assert "osd pool rm vms vms --yes-i-really-really-mean-it" in plain(vms.inputs["delete"])
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_pool_and_client_scripts_check_state_first(monitor, dev):
+    dev["ceph"]["pools"][0].update(pg_num=128)
+    _, d = deploy(dev)
+
+    def check(_):
+        vol = script(monitor.named("ceph-pool-volumes-ensure"))
+        assert vol.index("grep -qxF") < vol.index("osd pool create")
+        assert "ensure pg_autoscale_mode off" in vol and vol.index("pg_autoscale_mode off") < vol.index("ensure pg_num 128")
+        assert "pgp_num" not in vol
+        img = script(monitor.named("ceph-pool-images-ensure"))
+        assert "ensure pg_autoscale_mode on" in img and "pg_num" not in img.replace("pg_autoscale", "")
+        assert "rbd --cluster ceph pool init" in img and "ensure size 3" in img
+        cinder = script(monitor.named("ceph-client-cinder-ensure"))
+        assert cinder.index("ceph auth get \"$c\"") < cinder.index("auth get-or-create")
+        assert "ceph auth caps \"$c\" mon 'profile rbd' osd 'profile rbd-read-only pool=images, " \
+               "profile rbd pool=vms, profile rbd pool=volumes' mgr 'profile rbd pool=vms, profile rbd pool=volumes'" in cinder
+        assert "allow class-read" not in cinder and "allow rwx" not in cinder
+        assert cinder.rstrip().endswith('ceph auth get-key "$c"')
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_ssh_connection_pins_the_host_key(monitor, dev):
+    _, d = deploy(dev)
+
+    def check(_):
+        conn = plain(monitor.named("compute2-nova-config-file").inputs["connection"])
+        assert conn["host"] == "192.0.2.22" and conn["user"] == "root" and conn["port"] == 22
+        assert conn["hostKey"] == dev["hosts"]["compute2"]["host_key"]
+        assert conn["privateKey"] == SSH_KEY
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_components_follow_the_naming_and_parenting_convention(monitor, dev):
+    _, d = deploy(dev)
+
+    def check(_):
+        urns = monitor.by_urn()
+        for r in monitor.commands():
+            parent = urns[r.parent]
+            assert parent.type.startswith("openstack-storage:"), r.name
+            assert r.name.startswith(parent.name + "-"), (r.name, parent.name)
+    return settled(d.resources).apply(check)
+
+
+def test_wrong_config_prints_one_error_and_registers_nothing(monitor, dev):
+    dev["ceph"]["clients"][0]["caps"]["volumez"] = "rbd"
+    stack_config(dev)
+
+    @pulumi.runtime.test
+    def run_main():
+        with pytest.raises(pulumi.RunError) as e:
+            runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))
+        assert str(e.value) == ("openstack-storage:ceph.clients[cinder].caps.volumez: pool 'volumez' is not "
+                                "defined in ceph.pools; add it there or fix the name")
+        assert monitor.registrations == []
+    run_main()
+
+
+@pulumi.runtime.test
+def test_main_registers_the_program_with_a_valid_config(monitor, dev):
+    stack_config(dev)
+    main = runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))
+
+    def check(_):
+        assert len(monitor.commands()) > 20
+        assert monitor.named("ceph-pool-volumes").type == "openstack-storage:ceph:Pool"
+    return settled(main["deployment"].resources).apply(check)
