@@ -156,9 +156,10 @@ class Ceph(Model):
     admin_host: Name = Field(description="Host (from `hosts`) with the admin keyring, where pools and users are made.")
     libvirt_secret_uuid: UUID = Field(description="UUID of the libvirt secret holding nova's cephx key; "
                                       "the same in nova.conf, cinder.conf and on every compute.")
-    client: CephClientSection = Field(default_factory=CephClientSection)
-    pools: list[CephPool] = Field(min_length=1)
-    clients: list[CephClient] = Field(default_factory=list)
+    client: CephClientSection = Field(default_factory=CephClientSection,
+                                      description="The `[client]` section of ceph.conf; unset options are not written.")
+    pools: list[CephPool] = Field(min_length=1, description="Pools the program creates and keeps in shape.")
+    clients: list[CephClient] = Field(default_factory=list, description="cephx users and where their keyrings go.")
 
     def conf_path(self) -> str:
         return f"/etc/ceph/{self.cluster}.conf"
@@ -184,10 +185,10 @@ class Glance(Model):
 
 
 class CinderCephBackend(Model):
-    type: Literal["ceph"] = "ceph"
+    type: Literal["ceph"] = Field("ceph", description="Backend driver: `ceph` (RBDDriver).")
     name: Name = Field("ceph", description="Backend section name, also its volume_backend_name.")
-    pool: Name
-    rbd_user: Name
+    pool: Name = Field(description="Pool the volumes live in.")
+    rbd_user: Name = Field(description="cephx client cinder-volume connects as (the same as nova.rbd_user).")
     flatten_volume_from_snapshot: Optional[bool] = None
     max_clone_depth: Optional[int] = Field(None, ge=0)
     chunk_size: Optional[int] = Field(None, ge=1, description="rbd_store_chunk_size in MB.")
@@ -196,8 +197,8 @@ class CinderCephBackend(Model):
 
 
 class CinderCephBackup(Model):
-    pool: Name
-    rbd_user: Name
+    pool: Name = Field(description="Pool the backups go to.")
+    rbd_user: Name = Field(description="cephx client cinder-backup connects as.")
     chunk_size: Optional[int] = Field(None, ge=1, description="backup_ceph_chunk_size in bytes.")
     stripe_unit: Optional[int] = Field(None, ge=0)
     stripe_count: Optional[int] = Field(None, ge=0)
@@ -239,11 +240,11 @@ class StackConfig(Model):
     service_names: dict[Role, str] = Field(default_factory=dict,
                                            description="Unit or program name per role where it is not the role's "
                                                        "name, e.g. {glance-api: openstack-glance-api}.")
-    hosts: dict[Name, Host] = Field(min_length=1)
-    ceph: Optional[Ceph] = None
-    glance: Optional[Glance] = None
-    cinder: Optional[Cinder] = None
-    nova: Optional[Nova] = None
+    hosts: dict[Name, Host] = Field(min_length=1, description="Every host the program touches, by name.")
+    ceph: Optional[Ceph] = Field(None, description="The Ceph cluster OpenStack uses.")
+    glance: Optional[Glance] = Field(None, description="glance-api.conf RBD store; unset leaves glance alone.")
+    cinder: Optional[Cinder] = Field(None, description="cinder.conf backends and backup; unset leaves cinder alone.")
+    nova: Optional[Nova] = Field(None, description="nova.conf `[libvirt]` RBD settings; unset leaves nova alone.")
 
     def hosts_with(self, role: str) -> list[str]:
         return [name for name, h in self.hosts.items() if role in h.roles]
@@ -425,7 +426,15 @@ def reference() -> str:
             inner = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 inner = [ann]
-            default = "required" if f.is_required() else f"default `{json.dumps(f.get_default(call_default_factory=True), default=str)}`"
+            value = None if f.is_required() else f.get_default(call_default_factory=True)
+            if f.is_required():
+                default = "required"
+            elif value is None:
+                default = "unset"
+            elif isinstance(value, BaseModel):
+                default = "section"
+            else:
+                default = f"`{json.dumps(value, default=str)}`"
             lines.append(f"| `{prefix}{name}` | {default} | {f.description or ''} |")
             for sub in inner:
                 item = "[]" if "list" in str(ann) else ("{}" if "dict" in str(ann) else "")
