@@ -10,6 +10,7 @@ except ConfigError as error:
     # One line naming the key, no traceback, and nothing registered.
     raise pulumi.RunError(str(error)) from None
 
-deployment = program.deploy(plan, pulumi.Config().require_secret("ssh_private_key"))
+config = pulumi.Config()
+deployment = program.deploy(plan, config.require_secret("ssh_private_key"), config.get_secret("openstack_password"))
 for name, value in deployment.outputs.items():
     pulumi.export(name, value)

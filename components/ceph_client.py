@@ -7,7 +7,8 @@ from typing import Optional
 import pulumi
 
 from . import config
-from .remote import Component, Target, q, run
+from .base import Component
+from .remote import Target, q, run
 
 
 @dataclass

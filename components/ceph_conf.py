@@ -6,7 +6,8 @@ from typing import Optional
 
 import pulumi
 
-from .remote import Component, Target, q, run, write_file
+from .base import Component
+from .remote import Target, q, run, write_file
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 PROJECT = "openstack-storage"
-SECRET_KEYS = ("ssh_private_key",)
+SECRET_KEYS = ("ssh_private_key", "openstack_password")
 
 ROLES = ("glance-api", "cinder-volume", "cinder-backup", "nova-compute")
 Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute"]
@@ -233,6 +233,83 @@ class Nova(Model):
         return self
 
 
+class OpenStackAuth(Model):
+    auth_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")] = Field(
+        description="Keystone v3 URL, e.g. https://keystone.example:5000/v3.")
+    user_name: str = Field("admin", description="User that creates volume types and images.")
+    project_name: str = Field("admin", description="Project scope.")
+    user_domain_name: str = Field("Default")
+    project_domain_name: str = Field("Default")
+    region: Optional[str] = Field(None, description="Region; unset uses the cloud's only one.")
+    cacert_file: Optional[str] = Field(None, description="CA bundle that signed the endpoints' certificates.")
+    insecure: bool = Field(False, description="Opt-in: skip TLS certificate verification.")
+    allow_plain_http: bool = Field(False, description="Opt-in: allow an http:// auth_url, which sends the password "
+                                   "in the clear (only for a lab on loopback or private test hosts).")
+
+    @model_validator(mode="after")
+    def _tls(self):
+        if self.auth_url.startswith("http://") and not self.allow_plain_http:
+            raise ValueError("http:// sends the password in the clear; use https, or opt in with allow_plain_http: true")
+        if self.insecure and self.cacert_file:
+            raise ValueError("insecure: true and cacert_file contradict each other; keep one")
+        return self
+
+
+class QosSpec(Model):
+    name: Name = Field(description="QoS spec name.")
+    consumer: Literal["front-end", "back-end", "both"] = Field("back-end", description="Who enforces it.")
+    specs: dict[str, Scalar] = Field(description="e.g. {total_iops_sec: 1000}.")
+
+
+class VolumeType(Model):
+    name: Name = Field(description="Volume type name users see.")
+    backend: Name = Field(description="cinder.backends entry it lands on; its volume_backend_name is taken from the "
+                          "section the program renders, so the two cannot disagree.")
+    description: Optional[str] = None
+    public: bool = Field(True, description="Visible to every project; false: only to `projects`.")
+    projects: list[str] = Field(default_factory=list, description="Project IDs given access to a private type.")
+    extra_specs: dict[str, Scalar] = Field(default_factory=dict, description="Further extra specs.")
+    qos: Optional[Name] = Field(None, description="qos_specs entry associated with this type.")
+
+    @model_validator(mode="after")
+    def _access(self):
+        if self.public and self.projects:
+            raise ValueError("projects only apply to a private type; set public: false")
+        if "volume_backend_name" in self.extra_specs:
+            raise ValueError("extra_specs.volume_backend_name is set from `backend`; remove it")
+        return self
+
+
+DiskFormat = Literal["raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx", "iso"]
+
+
+class Image(Model):
+    name: Name = Field(description="Image name in glance.")
+    file: Optional[str] = Field(None, description="Local source file (relative to the project directory or absolute).")
+    url: Optional[str] = Field(None, description="Source URL, downloaded on the machine running pulumi.")
+    sha256: Optional[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]] = Field(
+        None, description="Expected sha256 of the source; checked before anything is uploaded.")
+    disk_format: DiskFormat = Field(description="Format of the source.")
+    convert: bool = Field(True, description="Convert a non-raw source to raw with qemu-img on the machine running "
+                          "pulumi (Ceph-backed glance serves only RAW for booting).")
+    container_format: Literal["bare", "ovf", "ova"] = "bare"
+    visibility: Optional[Literal["public", "private", "shared", "community"]] = Field(
+        None, description="Unset keeps glance's default.")
+    properties: dict[str, Scalar] = Field(default_factory=dict,
+                                          description="e.g. hw_scsi_model: virtio-scsi, hw_disk_bus: scsi, "
+                                                      "hw_qemu_guest_agent: 'yes', os_require_quiesce: 'yes'.")
+    min_disk_gb: Optional[int] = Field(None, ge=0)
+    min_ram_mb: Optional[int] = Field(None, ge=0)
+    protected: bool = False
+    tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.file is None) == (self.url is None):
+            raise ValueError("give exactly one of file or url")
+        return self
+
+
 class StackConfig(Model):
     ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
     service_manager: Literal["systemd", "supervisord", "none"] = Field(
@@ -245,6 +322,13 @@ class StackConfig(Model):
     glance: Optional[Glance] = Field(None, description="glance-api.conf RBD store; unset leaves glance alone.")
     cinder: Optional[Cinder] = Field(None, description="cinder.conf backends and backup; unset leaves cinder alone.")
     nova: Optional[Nova] = Field(None, description="nova.conf `[libvirt]` RBD settings; unset leaves nova alone.")
+    openstack: Optional[OpenStackAuth] = Field(None, description="How pulumi-openstack reaches the cloud "
+                                               "(password: secret `openstack_password`).")
+    qos_specs: list[QosSpec] = Field(default_factory=list, description="Cinder QoS specs.")
+    volume_types: list[VolumeType] = Field(default_factory=list, description="Cinder volume types, one per use.")
+    images: list[Image] = Field(default_factory=list, description="Glance images uploaded after glance is configured.")
+    image_cache_dir: str = Field(".cache/images", description="Where sources are downloaded and converted "
+                                 "(relative to the project directory).")
 
     def hosts_with(self, role: str) -> list[str]:
         return [name for name, h in self.hosts.items() if role in h.roles]
@@ -330,11 +414,15 @@ def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozens
         msg = err["msg"].removeprefix("Value error, ")
         shown = "" if err["type"].startswith(("value_error", "assertion")) else f" (got {_shown(err.get('input'))})"
         raise ConfigError(key, f"{msg}{shown}") from None
-    for key in SECRET_KEYS:
+    for key in required_secrets(cfg):
         if key not in secret_keys_set:
             raise ConfigError(key, f"missing; set it as a secret: pulumi config set --secret {key} < FILE")
     check(cfg)
     return cfg
+
+
+def required_secrets(cfg: StackConfig) -> list[str]:
+    return ["ssh_private_key"] + (["openstack_password"] if cfg.openstack else [])
 
 
 def _dupes(names) -> Optional[str]:
@@ -405,6 +493,7 @@ def check(cfg: StackConfig) -> None:
             raise ConfigError("nova.rbd_user", f"client {cfg.nova.rbd_user!r} is not defined in ceph.clients")
         if not cfg.hosts_with("nova-compute"):
             raise ConfigError("nova", "no host has role 'nova-compute'")
+    check_openstack(cfg)
     secret_user = cfg.libvirt_client()
     if secret_user and cfg.cinder:
         for b in cfg.cinder.backends:
@@ -414,6 +503,30 @@ def check(cfg: StackConfig) -> None:
                     f"{b.rbd_user!r} differs from nova.rbd_user {secret_user!r}: computes attach volumes with the "
                     f"key in libvirt secret {ceph.libvirt_secret_uuid}, which holds client.{secret_user}'s key; "
                     f"use the same user")
+
+
+def check_openstack(cfg: StackConfig) -> None:
+    if (cfg.volume_types or cfg.images or cfg.qos_specs) and not cfg.openstack:
+        raise ConfigError("openstack", "missing; volume_types, qos_specs and images need the cloud's auth settings")
+    for what, items in (("qos_specs", cfg.qos_specs), ("volume_types", cfg.volume_types), ("images", cfg.images)):
+        dup = _dupes(i.name for i in items)
+        if dup:
+            raise ConfigError(f"{what}[{dup}]", f"{dup!r} is defined twice")
+    backends = [b.name for b in cfg.cinder.backends] if cfg.cinder else []
+    qos = {q.name for q in cfg.qos_specs}
+    for t in cfg.volume_types:
+        if t.backend not in backends:
+            raise ConfigError(f"volume_types[{t.name}].backend",
+                              f"backend {t.backend!r} is not in cinder.backends ({', '.join(backends) or 'none'})")
+        if t.qos and t.qos not in qos:
+            raise ConfigError(f"volume_types[{t.name}].qos", f"QoS spec {t.qos!r} is not defined in qos_specs")
+    for i in cfg.images:
+        if cfg.glance and i.disk_format != "raw" and not i.convert:
+            raise ConfigError(f"images[{i.name}].convert",
+                              f"glance stores images in Ceph, which boots only RAW, and this source is "
+                              f"{i.disk_format}; set convert: true or give a raw source")
+        if i.disk_format == "iso" and i.convert:
+            raise ConfigError(f"images[{i.name}].convert", "an ISO is not converted; set convert: false")
 
 
 def reference() -> str:
@@ -440,8 +553,8 @@ def reference() -> str:
                 item = "[]" if "list" in str(ann) else ("{}" if "dict" in str(ann) else "")
                 walk(sub, f"{prefix}{name}{item}.")
     walk(StackConfig, "")
-    for key in SECRET_KEYS:
-        lines.append(f"| `{key}` | required, secret | SSH private key for every host (`pulumi config set --secret`). |")
+    lines.append("| `ssh_private_key` | required, secret | SSH private key for every host (`pulumi config set --secret`). |")
+    lines.append("| `openstack_password` | secret, required with `openstack` | Password of `openstack.user_name`. |")
     return "| key | default | meaning |\n|---|---|---|\n" + "\n".join(lines)
 
 

@@ -6,7 +6,8 @@ from typing import Optional
 
 import pulumi
 
-from .remote import Component, Target, write_file
+from .base import Component
+from .remote import Target, write_file
 from .render import render
 
 

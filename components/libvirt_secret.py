@@ -8,7 +8,8 @@ from typing import Optional
 
 import pulumi
 
-from .remote import Component, Target, q, run
+from .base import Component
+from .remote import Target, q, run
 from .render import render
 
 

@@ -2,7 +2,9 @@
 the first resource is registered (`deploy`)."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 import pulumi
@@ -12,7 +14,11 @@ from . import cinder, glance, nova
 from .ceph_client import CephClient, CephClientArgs
 from .ceph_conf import CephConf, CephConfArgs
 from .ceph_pool import CephPool, CephPoolArgs
-from .config import PROJECT, SECRET_KEYS, StackConfig, load
+from .config import PROJECT, SECRET_KEYS, ConfigError, StackConfig, load
+from .image import Image, ImageArgs, uploaded_format
+from .openstack_provider import provider
+from .qos import Qos, QosArgs
+from .volume_type import VolumeType, VolumeTypeArgs
 from .keyring import CephKeyring, CephKeyringArgs
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .remote import targets
@@ -40,6 +46,10 @@ class Plan:
     ceph_conf: Optional[str] = None
     configs: dict[str, str] = field(default_factory=dict)
     """service -> rendered config file."""
+    backend_names: dict[str, str] = field(default_factory=dict)
+    """cinder backend section -> volume_backend_name, as rendered."""
+    images: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """image name -> (source path or URL, prepared content-addressed path)."""
 
 
 def stack_values() -> tuple[dict, set]:
@@ -50,8 +60,35 @@ def stack_values() -> tuple[dict, set]:
     return values, present
 
 
-def plan(values: dict, secret_keys_set: set) -> Plan:
-    """Parse, check and render everything; raises ConfigError and touches nothing."""
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _image_sources(cfg: StackConfig, root: Path) -> dict[str, tuple[str, str]]:
+    out = {}
+    for i in cfg.images:
+        if i.file:
+            source = (root / i.file).resolve()
+            if not source.is_file():
+                raise ConfigError(f"images[{i.name}].file", f"no such file: {source}")
+            digest = _sha256_file(source)
+            if i.sha256 and i.sha256 != digest:
+                raise ConfigError(f"images[{i.name}].sha256",
+                                  f"{source} has sha256 {digest}, not the expected one; fix the file or the checksum")
+        else:
+            source, digest = i.url, i.sha256 or hashlib.sha256(i.url.encode()).hexdigest()
+        prepared = (root / cfg.image_cache_dir / f"{i.name}-{digest[:16]}.{uploaded_format(i)}").resolve()
+        out[i.name] = (str(source), str(prepared))
+    return out
+
+
+def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Plan:
+    """Parse, check and render everything; raises ConfigError and touches nothing. `root`: the project
+    directory, which relative image paths start from (the engine runs the program there)."""
     cfg = load(values, secret_keys_set)
     p = Plan(cfg)
     if cfg.ceph:
@@ -59,14 +96,18 @@ def plan(values: dict, secret_keys_set: set) -> Plan:
     for service, (module, _, _) in SERVICES.items():
         if getattr(cfg, service) is not None:
             p.configs[service] = module.render_conf(cfg)
+    if "cinder" in p.configs:
+        p.backend_names = cinder.backend_names(p.configs["cinder"])
+    p.images = _image_sources(cfg, root or Path.cwd())
     return p
 
 
-def deploy(p: Plan, private_key: pulumi.Output) -> Deployment:
+def deploy(p: Plan, private_key: pulumi.Output, openstack_password: Optional[pulumi.Output] = None) -> Deployment:
     cfg, ceph = p.cfg, p.cfg.ceph
     hosts = targets(cfg, private_key)
     ready: dict[str, list[pulumi.Resource]] = {h: [] for h in cfg.hosts}   # what a host's services need first
     summary: dict[str, dict] = {h: {"files": [], "restarts": []} for h in cfg.hosts}
+    loaded: dict[str, list[pulumi.Resource]] = {}   # role -> what must finish before its service is in use
     created: list[pulumi.ComponentResource] = []
 
     if ceph:
@@ -114,11 +155,30 @@ def deploy(p: Plan, private_key: pulumi.Output) -> Deployment:
             if not roles:
                 continue
             names = [cfg.service_names.get(r, r) for r in roles]
-            created.append(component(f"{host}-{service}-config", ServiceConfigArgs(
+            conf = component(f"{host}-{service}-config", ServiceConfigArgs(
                 hosts[host], module.PATH, content, group, names, cfg.service_manager),
-                opts=pulumi.ResourceOptions(depends_on=list(ready[host]))))
+                opts=pulumi.ResourceOptions(depends_on=list(ready[host])))
+            created.append(conf)
+            for role, name in zip(roles, names):
+                loaded.setdefault(role, []).append(conf.restarts.get(name, conf.file))
             summary[host]["files"].append(module.PATH)
             if cfg.service_manager != "none":
                 summary[host]["restarts"].extend(names)
+    if cfg.openstack:
+        created += _openstack(p, provider(cfg.openstack, openstack_password), loaded)
     outputs = {"hosts": summary, "libvirt_secret_uuid": str(ceph.libvirt_secret_uuid) if ceph else None}
     return Deployment(outputs, created)
+
+
+def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pulumi.Resource]]) -> list:
+    """What users of the cloud see, created only once the services that serve it run on their new config."""
+    cfg = p.cfg
+    qos = {q.name: Qos(f"qos-{q.name}", QosArgs(q, prov)) for q in cfg.qos_specs}
+    types = [VolumeType(f"volume-type-{t.name}",
+                        VolumeTypeArgs(t, p.backend_names[t.backend], prov, qos[t.qos].qos if t.qos else None),
+                        opts=pulumi.ResourceOptions(depends_on=loaded.get("cinder-volume", [])))
+             for t in cfg.volume_types]
+    images = [Image(f"image-{i.name}", ImageArgs(i, *p.images[i.name], prov),
+                    opts=pulumi.ResourceOptions(depends_on=loaded.get("glance-api", [])))
+              for i in cfg.images]
+    return [*qos.values(), *types, *images]

@@ -44,17 +44,6 @@ def targets(cfg: StackConfig, private_key: pulumi.Output) -> dict[str, Target]:
     return out
 
 
-class Component(pulumi.ComponentResource):
-    """Base of every component here. Pulumi does not hand a component's `depends_on` to its children, so a
-    client's commands would not wait for the pools the client depends on; `run` applies `self.after` to every
-    step of the component."""
-
-    def __init__(self, type_: str, name: str, opts: Optional[pulumi.ResourceOptions]):
-        super().__init__(type_, name, {}, opts)
-        deps = opts.depends_on if opts and opts.depends_on else []
-        self.after: list[pulumi.Resource] = list(deps) if isinstance(deps, (list, tuple)) else [deps]
-
-
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 

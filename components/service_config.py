@@ -7,7 +7,8 @@ from typing import Optional
 
 import pulumi
 
-from .remote import Component, Target, restart, sha256, write_file
+from .base import Component
+from .remote import Target, restart, sha256, write_file
 
 
 @dataclass

@@ -31,6 +31,8 @@ class Registration:
     retain_on_delete: bool
     secret_outputs: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
+    provider: str = ""
+    delete_before_replace: bool = False
 
 
 def is_secret(value) -> bool:
@@ -75,7 +77,8 @@ class RecordingMonitor(MockMonitor):
                 inputs=json_format.MessageToDict(request.object),
                 retain_on_delete=bool(request.retainOnDelete),
                 secret_outputs=list(request.additionalSecretOutputs),
-                replace_on_changes=list(request.replaceOnChanges)))
+                replace_on_changes=list(request.replaceOnChanges),
+                provider=request.provider, delete_before_replace=bool(request.deleteBeforeReplace)))
         return response
 
     # ---- queries for assertions ----
@@ -112,9 +115,15 @@ class RecordingMonitor(MockMonitor):
         return False
 
 
+OPENSTACK_PASSWORD = "test-only-keystone-password"
+
+
 def stack_config(cfg: dict, secrets: dict | None = None) -> None:
     """Hand the program a stack config the way the engine does: `openstack-storage:key` -> text."""
-    secrets = {"ssh_private_key": SSH_KEY} if secrets is None else secrets
+    if secrets is None:
+        secrets = {"ssh_private_key": SSH_KEY}
+        if "openstack" in cfg:
+            secrets["openstack_password"] = OPENSTACK_PASSWORD
     values = {f"openstack-storage:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
     values.update({f"openstack-storage:{k}": v for k, v in secrets.items()})
     pulumi.runtime.set_all_config(values, [f"openstack-storage:{k}" for k in secrets])
