@@ -2,7 +2,7 @@
 import pulumi
 
 from components import program
-from components.config import ConfigError
+from components.config import SECRET_KEYS, ConfigError
 
 try:
     plan = program.plan(*program.stack_values())
@@ -11,6 +11,6 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 config = pulumi.Config()
-deployment = program.deploy(plan, config.require_secret("ssh_private_key"), config.get_secret("openstack_password"))
+deployment = program.deploy(plan, {key: config.get_secret(key) for key in SECRET_KEYS})
 for name, value in deployment.outputs.items():
     pulumi.export(name, value)

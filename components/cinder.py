@@ -1,4 +1,5 @@
-"""cinder.conf: the Ceph backends in `enabled_backends`, one section each, and cinder-backup to Ceph."""
+"""cinder.conf: every backend in `enabled_backends`, one section each (Ceph RBD, NFS, GlusterFS through NFS or,
+before Ocata, natively, LVM iSCSI), cinder-backup to Ceph, and the shares files of the file backends."""
 from __future__ import annotations
 
 import configparser
@@ -11,14 +12,41 @@ PATH = "/etc/cinder/cinder.conf"
 ROLES = ("cinder-volume", "cinder-backup")
 
 
+def shares_path(cfg: StackConfig, backend) -> str:
+    native = backend.type == "glusterfs" and cfg.old_release()
+    return f"/etc/cinder/{'glusterfs' if native else 'nfs'}_shares_{backend.name}"
+
+
+def nfs_share(cfg: StackConfig, export_name: str) -> str:
+    e = cfg.nfs_export(export_name)
+    return f"{cfg.hosts[e.host].address}:{e.pseudo_path() if e.server == 'ganesha' else e.path}"
+
+
+def shares(cfg: StackConfig, backend) -> list[str]:
+    if backend.type == "nfs":
+        return list(backend.shares) or [nfs_share(cfg, backend.export)]
+    if cfg.old_release():   # native driver: host:/volume
+        vol = cfg.gluster_volume(backend.volume)
+        return [f"{cfg.hosts[vol.bricks[0].host].address}:/{vol.name}"]
+    return [nfs_share(cfg, cfg.ganesha_export_of(backend.volume).name)]
+
+
+def extra_files(cfg: StackConfig) -> dict[str, str]:
+    """Files cinder-volume reads besides cinder.conf: one shares file per file backend."""
+    return {shares_path(cfg, b): "\n".join(shares(cfg, b)) + "\n"
+            for b in cfg.cinder.backends if b.type in ("nfs", "glusterfs")}
+
+
+def wanted(cfg: StackConfig) -> bool:
+    return cfg.cinder is not None
+
+
 def render_conf(cfg: StackConfig) -> str:
     c = cfg.cinder
     return render_ini("cinder.conf.j2", "cinder", c.options, backends=c.backends, backup=c.backup,
-                      ceph_conf=cfg.ceph.conf_path(), secret_uuid=cfg.ceph.libvirt_secret_uuid)
-
-
-class CinderConfig(ServiceConfig):
-    TYPE = "openstack-storage:cinder:Config"
+                      ceph_conf=cfg.ceph.conf_path() if cfg.ceph else None,
+                      secret_uuid=cfg.ceph.libvirt_secret_uuid if cfg.ceph else None,
+                      native_gluster=cfg.old_release(), shares_path=lambda b: shares_path(cfg, b))
 
 
 def backend_names(rendered: str) -> dict[str, str]:
@@ -28,3 +56,7 @@ def backend_names(rendered: str) -> dict[str, str]:
     parser.read_string(rendered)
     enabled = [b.strip() for b in parser.get("DEFAULT", "enabled_backends", fallback="").split(",") if b.strip()]
     return {b: parser.get(b, "volume_backend_name", fallback=b) for b in enabled if parser.has_section(b)}
+
+
+class CinderConfig(ServiceConfig):
+    TYPE = "openstack-storage:cinder:Config"

@@ -6,6 +6,7 @@ secrets, and `load` only checks that they are set.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections import Counter
@@ -13,13 +14,30 @@ from typing import Annotated, Any, Literal, Optional, Union
 from uuid import UUID
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, field_validator,
+                      model_validator)
 
 PROJECT = "openstack-storage"
-SECRET_KEYS = ("ssh_private_key", "openstack_password")
+SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key")
 
-ROLES = ("glance-api", "cinder-volume", "cinder-backup", "nova-compute")
-Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute"]
+ROLES = ("glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server")
+Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server"]
+
+# OpenStack releases in order; from 2023.1 on, releases are also named by version.
+RELEASES = ("austin bexar cactus diablo essex folsom grizzly havana icehouse juno kilo liberty mitaka newton ocata "
+            "pike queens rocky stein train ussuri victoria wallaby xena yoga zed antelope bobcat caracal dalmatian "
+            "epoxy flamingo gazpacho").split()
+RELEASE_VERSIONS = {"2023.1": "antelope", "2023.2": "bobcat", "2024.1": "caracal", "2024.2": "dalmatian",
+                    "2025.1": "epoxy", "2025.2": "flamingo", "2026.1": "gazpacho"}
+
+
+def release_index(release: str) -> int:
+    name = RELEASE_VERSIONS.get(release, release.lower())
+    return RELEASES.index(name) if name in RELEASES else len(RELEASES)
+
+SERVICES = ROLES[:4] + ("glusterd", "nfs-ganesha", "libvirtd", "tgt")
+Service = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute", "glusterd", "nfs-ganesha", "libvirtd",
+                  "tgt"]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
 Mode = Annotated[str, StringConstraints(pattern=r"^0[0-7]{3}$")]
@@ -196,6 +214,54 @@ class CinderCephBackend(Model):
     options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
 
 
+class CinderNfsBackend(Model):
+    type: Literal["nfs"]
+    name: Name = Field(description="Backend section name, also its volume_backend_name.")
+    export: Optional[Name] = Field(None, description="nfs.exports entry that serves the shares.")
+    shares: list[str] = Field(default_factory=list, description="Or shares by hand, `server:/path`.")
+    mount_options: Optional[str] = Field(None, description="nfs_mount_options, e.g. vers=4.1.")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if bool(self.export) == bool(self.shares):
+            raise ValueError("give exactly one of export or shares")
+        return self
+
+
+class CinderGlusterBackend(Model):
+    type: Literal["glusterfs"]
+    name: Name = Field(description="Backend section name, also its volume_backend_name.")
+    volume: Name = Field(description="gluster.volumes entry. Before Ocata: the native GlusterfsDriver; from Ocata "
+                         "on: the NFS driver on the volume's NFS-Ganesha export (an nfs.exports entry).")
+    mount_options: Optional[str] = Field(None, description="nfs_mount_options (NFS path only).")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+
+
+class CinderLvmBackend(Model):
+    type: Literal["lvm"]
+    name: Name = Field(description="Backend section name, also its volume_backend_name.")
+    volume_group: Name = Field("cinder-volumes", description="LVM volume group on every cinder-volume host.")
+    target_helper: Literal["tgtadm", "lioadm"] = Field("tgtadm", description="iSCSI target helper.")
+    target_ip_address: Optional[str] = Field(None, description="Portal address; unset keeps cinder's default "
+                                             "($my_ip).")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+
+
+BACKEND_TYPES = ("ceph", "nfs", "glusterfs", "lvm")
+
+
+def _backend_type(value) -> str:
+    return value.get("type", "ceph") if isinstance(value, dict) else getattr(value, "type", "ceph")
+
+
+CinderBackend = Annotated[Union[Annotated[CinderCephBackend, Tag("ceph")], Annotated[CinderNfsBackend, Tag("nfs")],
+                                Annotated[CinderGlusterBackend, Tag("glusterfs")],
+                                Annotated[CinderLvmBackend, Tag("lvm")]],
+                          Discriminator(_backend_type, custom_error_type="backend_type",
+                                        custom_error_message=f"type must be one of {', '.join(BACKEND_TYPES)}")]
+
+
 class CinderCephBackup(Model):
     pool: Name = Field(description="Pool the backups go to.")
     rbd_user: Name = Field(description="cephx client cinder-backup connects as.")
@@ -206,7 +272,8 @@ class CinderCephBackup(Model):
 
 
 class Cinder(Model):
-    backends: list[CinderCephBackend] = Field(default_factory=list, description="Volume backends, one section each.")
+    backends: list[CinderBackend] = Field(default_factory=list, description="Volume backends, one section each "
+                                          "(`type`: ceph, nfs, glusterfs, lvm).")
     backup: Optional[CinderCephBackup] = Field(None, description="cinder-backup to Ceph.")
     options: Options = Field(default_factory=dict, description="Further cinder.conf options, verbatim.")
 
@@ -230,6 +297,114 @@ class Nova(Model):
     def _pool_for_rbd(self):
         if self.images_type == "rbd" and not self.images_rbd_pool:
             raise ValueError("images_type rbd needs images_rbd_pool")
+        return self
+
+
+class Brick(Model):
+    host: Name
+    path: str = Field(description="Brick directory; created if missing.")
+
+
+class GlusterVolume(Model):
+    name: Name
+    replica: Optional[int] = Field(None, ge=2, description="Replica count; unset: distribute.")
+    bricks: list[Brick] = Field(min_length=1)
+    force: bool = Field(False, description="Allow bricks on the root file system (gluster's `force`).")
+    owner_uid: Optional[int] = Field(None, ge=0, description="storage.owner-uid: numeric uid of the consuming "
+                                     "service (e.g. cinder's).")
+    owner_gid: Optional[int] = Field(None, ge=0, description="storage.owner-gid.")
+    insecure_ports: bool = Field(False, description="Opt-in: clients from unprivileged ports "
+                                 "(server.allow-insecure on the volume and rpc-auth-allow-insecure in glusterd.vol); "
+                                 "only the native libgfapi path of old releases needs it.")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further volume options.")
+
+    @model_validator(mode="after")
+    def _replica(self):
+        if self.replica and len(self.bricks) % self.replica:
+            raise ValueError(f"{len(self.bricks)} bricks do not divide into replica sets of {self.replica}")
+        dup = _dupes(f"{b.host}:{b.path}" for b in self.bricks)
+        if dup:
+            raise ValueError(f"brick {dup} is listed twice")
+        return self
+
+
+class Gluster(Model):
+    volumes: list[GlusterVolume] = Field(min_length=1)
+
+
+class NfsExport(Model):
+    name: Name
+    host: Name = Field(description="NFS server host (role nfs-server).")
+    server: Literal["ganesha", "kernel"] = Field("ganesha", description="NFS-Ganesha EXPORT block, or kernel "
+                                                 "/etc/exports.d + exportfs -ra.")
+    path: Optional[str] = Field(None, description="Exported directory (VFS); created if missing.")
+    gluster_volume: Optional[Name] = Field(None, description="Or a gluster.volumes entry, exported through "
+                                           "NFS-Ganesha's GLUSTER FSAL.")
+    pseudo: Optional[str] = Field(None, description="NFSv4 pseudo path (ganesha); default /<name>.")
+    clients: list[str] = Field(min_length=1, description="Networks allowed to mount, e.g. 10.0.0.0/24. `*` is "
+                               "refused.")
+    no_root_squash: bool = Field(False, description="Opt-in: root on clients acts as root on the share.")
+    owner: Optional[str] = Field(None, description="Owner:group of the exported directory, e.g. nova:nova.")
+
+    @model_validator(mode="after")
+    def _source(self):
+        if bool(self.path) == bool(self.gluster_volume):
+            raise ValueError("give exactly one of path or gluster_volume")
+        if self.gluster_volume and self.server != "ganesha":
+            raise ValueError("a gluster volume is exported through NFS-Ganesha; set server: ganesha")
+        for c in self.clients:
+            if c.strip() in ("*", "0.0.0.0/0", "::/0"):
+                raise ValueError(f"clients {c!r} opens the share to everyone; name the compute network")
+            try:
+                ipaddress.ip_network(c, strict=False)
+            except ValueError:
+                raise ValueError(f"clients {c!r} is not a network such as 10.0.0.0/24") from None
+        return self
+
+    def pseudo_path(self) -> str:
+        return self.pseudo or f"/{self.name}"
+
+
+class NfsIds(Model):
+    uid: int = Field(ge=1)
+    gid: int = Field(ge=1)
+
+
+class InstancesShare(Model):
+    export: Optional[Name] = Field(None, description="nfs.exports entry mounted at instances_path on every compute.")
+    gluster_volume: Optional[Name] = Field(None, description="Or a gluster volume mounted there (FUSE); qemu's "
+                                           "dynamic_ownership is then turned off.")
+    instances_path: str = "/var/lib/nova/instances"
+    mount_options: str = Field("defaults,_netdev", description="fstab options.")
+    mount_now: bool = Field(True, description="Mount now as well as in fstab; false only where the kernel lacks the "
+                            "client (fstab only).")
+    align_ids: dict[Literal["nova", "libvirt-qemu"], NfsIds] = Field(
+        default_factory=dict, description="Set these users' uid/gid on every compute; unset: only check that they "
+                                          "agree and stop with the differing hosts.")
+    idmap_domain: Optional[str] = Field(None, description="NFSv4 idmapd Domain on server and computes.")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if bool(self.export) == bool(self.gluster_volume):
+            raise ValueError("give exactly one of export or gluster_volume")
+        return self
+
+
+class Migration(Model):
+    transport: Literal["tls", "tcp-sasl", "ssh", "tcp"] = Field(
+        "tls", description="libvirt migration transport; `tcp` (auth_tcp none) needs allow_insecure_tcp.")
+    allow_insecure_tcp: bool = Field(False, description="Opt-in: unauthenticated, unencrypted libvirt TCP.")
+    hosts_file: bool = Field(True, description="Add the computes to /etc/hosts on every compute.")
+    nova_ssh_public_key: Optional[str] = Field(None, description="Public half of secret `nova_ssh_private_key`: SSH "
+                                               "between nova users for migrate/resize, with pinned known_hosts.")
+
+    @model_validator(mode="after")
+    def _insecure(self):
+        if self.transport == "tcp" and not self.allow_insecure_tcp:
+            raise ValueError("transport tcp is unauthenticated and unencrypted (auth_tcp none); use tls, tcp-sasl or "
+                             "ssh, or opt in with allow_insecure_tcp: true")
+        if self.transport == "ssh" and not self.nova_ssh_public_key:
+            raise ValueError("transport ssh needs nova_ssh_public_key (and secret nova_ssh_private_key)")
         return self
 
 
@@ -312,16 +487,23 @@ class Image(Model):
 
 class StackConfig(Model):
     ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
+    release: str = Field("2025.1", description="OpenStack release (name or version): chooses between the "
+                         "current and the old (before Ocata) forms of the Gluster and migration settings.")
     service_manager: Literal["systemd", "supervisord", "none"] = Field(
         "systemd", description="How services are restarted after their config changed.")
-    service_names: dict[Role, str] = Field(default_factory=dict,
-                                           description="Unit or program name per role where it is not the role's "
-                                                       "name, e.g. {glance-api: openstack-glance-api}.")
+    service_names: dict[Service, str] = Field(default_factory=dict,
+                                              description="Unit or program name where it differs from ours, e.g. "
+                                                          "{glance-api: openstack-glance-api}.")
     hosts: dict[Name, Host] = Field(min_length=1, description="Every host the program touches, by name.")
     ceph: Optional[Ceph] = Field(None, description="The Ceph cluster OpenStack uses.")
     glance: Optional[Glance] = Field(None, description="glance-api.conf RBD store; unset leaves glance alone.")
     cinder: Optional[Cinder] = Field(None, description="cinder.conf backends and backup; unset leaves cinder alone.")
     nova: Optional[Nova] = Field(None, description="nova.conf `[libvirt]` RBD settings; unset leaves nova alone.")
+    gluster: Optional[Gluster] = Field(None, description="GlusterFS trusted pool and volumes.")
+    nfs_exports: list[NfsExport] = Field(default_factory=list, description="NFS exports.")
+    instances_share: Optional[InstancesShare] = Field(None, description="Shared /var/lib/nova/instances for "
+                                                      "live migration.")
+    migration: Optional[Migration] = Field(None, description="libvirt live migration settings on the computes.")
     openstack: Optional[OpenStackAuth] = Field(None, description="How pulumi-openstack reaches the cloud "
                                                "(password: secret `openstack_password`).")
     qos_specs: list[QosSpec] = Field(default_factory=list, description="Cinder QoS specs.")
@@ -329,6 +511,9 @@ class StackConfig(Model):
     images: list[Image] = Field(default_factory=list, description="Glance images uploaded after glance is configured.")
     image_cache_dir: str = Field(".cache/images", description="Where sources are downloaded and converted "
                                  "(relative to the project directory).")
+
+    def service(self, name: str) -> str:
+        return self.service_names.get(name, name)
 
     def hosts_with(self, role: str) -> list[str]:
         return [name for name, h in self.hosts.items() if role in h.roles]
@@ -351,13 +536,28 @@ class StackConfig(Model):
                     self.nova.rbd_user, (self.nova.keyring_owner, self.nova.keyring_group, "0640"))
         return placed
 
+    def backends(self, type_: str) -> list:
+        return [b for b in (self.cinder.backends if self.cinder else []) if b.type == type_]
+
     def libvirt_client(self) -> Optional[str]:
         """The cephx client whose key the computes' libvirt secret holds."""
         if self.nova:
             return self.nova.rbd_user
-        if self.cinder and self.cinder.backends and self.hosts_with("nova-compute"):
-            return self.cinder.backends[0].rbd_user
+        if self.backends("ceph") and self.hosts_with("nova-compute"):
+            return self.backends("ceph")[0].rbd_user
         return None
+
+    def old_release(self, than: str = "ocata") -> bool:
+        return release_index(self.release) < RELEASES.index(than)
+
+    def gluster_volume(self, name: str) -> Optional[GlusterVolume]:
+        return next((v for v in (self.gluster.volumes if self.gluster else []) if v.name == name), None)
+
+    def nfs_export(self, name: str) -> Optional[NfsExport]:
+        return next((e for e in self.nfs_exports if e.name == name), None)
+
+    def ganesha_export_of(self, volume: str) -> Optional[NfsExport]:
+        return next((e for e in self.nfs_exports if e.gluster_volume == volume), None)
 
 
 # ---- loading --------------------------------------------------------------------------------------
@@ -376,6 +576,8 @@ def _key(loc: tuple, raw: Any) -> str:
     """pydantic location -> config key, naming list items by their `name` where they have one."""
     out, node = "", raw
     for part in loc:
+        if part in BACKEND_TYPES and isinstance(node, dict) and part not in node:
+            continue   # pydantic's union tag, not a key of the config
         if isinstance(part, int):
             item = node[part] if isinstance(node, list) and part < len(node) else None
             label = item.get("name") if isinstance(item, dict) else None
@@ -422,7 +624,8 @@ def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozens
 
 
 def required_secrets(cfg: StackConfig) -> list[str]:
-    return ["ssh_private_key"] + (["openstack_password"] if cfg.openstack else [])
+    return (["ssh_private_key"] + (["openstack_password"] if cfg.openstack else [])
+            + (["nova_ssh_private_key"] if cfg.migration and cfg.migration.nova_ssh_public_key else []))
 
 
 def _dupes(names) -> Optional[str]:
@@ -436,7 +639,8 @@ def check(cfg: StackConfig) -> None:
         first = [n for n, h in cfg.hosts.items() if f"{h.address}:{cfg.ssh_for(n).port}" == addr]
         raise ConfigError(f"hosts.{first[1]}.address", f"{addr} is already used by host {first[0]}")
     ceph = cfg.ceph
-    uses_ceph = cfg.glance or cfg.nova or (cfg.cinder and (cfg.cinder.backends or cfg.cinder.backup))
+    check_shared_storage(cfg)
+    uses_ceph = cfg.glance or cfg.nova or cfg.backends("ceph") or (cfg.cinder and cfg.cinder.backup)
     if uses_ceph and not ceph:
         raise ConfigError("ceph", "missing; glance, cinder or nova use Ceph, so the cluster must be described")
     if not ceph:
@@ -482,7 +686,7 @@ def check(cfg: StackConfig) -> None:
         dup = _dupes(b.name for b in cfg.cinder.backends)
         if dup:
             raise ConfigError(f"cinder.backends[{dup}]", f"backend {dup!r} is defined twice")
-        for b in cfg.cinder.backends:
+        for b in cfg.backends("ceph"):
             uses(f"cinder.backends[{b.name}]", b.rbd_user, b.pool, "cinder-volume")
         if cfg.cinder.backup:
             uses("cinder.backup", cfg.cinder.backup.rbd_user, cfg.cinder.backup.pool, "cinder-backup")
@@ -496,13 +700,62 @@ def check(cfg: StackConfig) -> None:
     check_openstack(cfg)
     secret_user = cfg.libvirt_client()
     if secret_user and cfg.cinder:
-        for b in cfg.cinder.backends:
+        for b in cfg.backends("ceph"):
             if b.rbd_user != secret_user:
                 raise ConfigError(
                     f"cinder.backends[{b.name}].rbd_user",
                     f"{b.rbd_user!r} differs from nova.rbd_user {secret_user!r}: computes attach volumes with the "
                     f"key in libvirt secret {ceph.libvirt_secret_uuid}, which holds client.{secret_user}'s key; "
                     f"use the same user")
+
+
+def check_shared_storage(cfg: StackConfig) -> None:
+    """Gluster volumes, NFS exports, the instances share, migration and the non-Ceph backends."""
+    if release_index(cfg.release) == len(RELEASES) and not re.fullmatch(r"20\d\d\.[12]", cfg.release):
+        raise ConfigError("release", f"unknown OpenStack release {cfg.release!r}; use a name (e.g. caracal) or a "
+                          f"version (e.g. 2024.1)")
+
+    def host_with(key: str, host: str, role: str):
+        if host not in cfg.hosts:
+            raise ConfigError(key, f"host {host!r} is not defined in hosts")
+        if role not in cfg.hosts[host].roles:
+            raise ConfigError(key, f"host {host!r} does not have role {role!r}; add it to its roles")
+
+    volumes = cfg.gluster.volumes if cfg.gluster else []
+    for what, names in (("gluster.volumes", [v.name for v in volumes]), ("nfs_exports", [e.name for e in cfg.nfs_exports])):
+        dup = _dupes(names)
+        if dup:
+            raise ConfigError(f"{what}[{dup}]", f"{dup!r} is defined twice")
+    for v in volumes:
+        for i, b in enumerate(v.bricks):
+            host_with(f"gluster.volumes[{v.name}].bricks[{i}].host", b.host, "gluster-server")
+    for e in cfg.nfs_exports:
+        host_with(f"nfs_exports[{e.name}].host", e.host, "nfs-server")
+        if e.gluster_volume and not cfg.gluster_volume(e.gluster_volume):
+            raise ConfigError(f"nfs_exports[{e.name}].gluster_volume",
+                              f"volume {e.gluster_volume!r} is not defined in gluster.volumes")
+    for b in cfg.backends("nfs"):
+        if b.export and not cfg.nfs_export(b.export):
+            raise ConfigError(f"cinder.backends[{b.name}].export", f"export {b.export!r} is not defined in nfs_exports")
+    for b in cfg.backends("glusterfs"):
+        if not cfg.gluster_volume(b.volume):
+            raise ConfigError(f"cinder.backends[{b.name}].volume", f"volume {b.volume!r} is not defined in gluster.volumes")
+        if not cfg.old_release() and not cfg.ganesha_export_of(b.volume):
+            raise ConfigError(f"cinder.backends[{b.name}]",
+                              f"release {cfg.release} has no GlusterFS volume driver (removed in Ocata): export "
+                              f"volume {b.volume!r} through nfs_exports with gluster_volume: {b.volume}, and cinder "
+                              f"uses it through its NFS driver")
+    if cfg.cinder and cfg.cinder.backends and not cfg.hosts_with("cinder-volume"):
+        raise ConfigError("cinder.backends", "no host has role 'cinder-volume'")
+    share = cfg.instances_share
+    if share:
+        if share.export and not cfg.nfs_export(share.export):
+            raise ConfigError("instances_share.export", f"export {share.export!r} is not defined in nfs_exports")
+        if share.gluster_volume and not cfg.gluster_volume(share.gluster_volume):
+            raise ConfigError("instances_share.gluster_volume",
+                              f"volume {share.gluster_volume!r} is not defined in gluster.volumes")
+    if (share or cfg.migration) and not cfg.hosts_with("nova-compute"):
+        raise ConfigError("instances_share" if share else "migration", "no host has role 'nova-compute'")
 
 
 def check_openstack(cfg: StackConfig) -> None:
@@ -555,6 +808,8 @@ def reference() -> str:
     walk(StackConfig, "")
     lines.append("| `ssh_private_key` | required, secret | SSH private key for every host (`pulumi config set --secret`). |")
     lines.append("| `openstack_password` | secret, required with `openstack` | Password of `openstack.user_name`. |")
+    lines.append("| `nova_ssh_private_key` | secret, required with `migration.nova_ssh_public_key` | "
+                 "nova's SSH key for migrate/resize between computes. |")
     return "| key | default | meaning |\n|---|---|---|\n" + "\n".join(lines)
 
 

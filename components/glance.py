@@ -9,6 +9,10 @@ PATH = "/etc/glance/glance-api.conf"
 ROLES = ("glance-api",)
 
 
+def wanted(cfg: StackConfig) -> bool:
+    return cfg.glance is not None
+
+
 def render_conf(cfg: StackConfig) -> str:
     return render_ini("glance-api.conf.j2", "glance", cfg.glance.options, glance=cfg.glance,
                       ceph_conf=cfg.ceph.conf_path())

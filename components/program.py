@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
 from . import cinder, glance, nova
+from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
+from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
+from .lvm import LvmBackend, LvmBackendArgs
+from .migration import LIBVIRTD_CONF, LiveMigration, MigrationArgs
+from .nfs_export import NfsServer, NfsServerArgs, export_id
 from .ceph_client import CephClient, CephClientArgs
 from .ceph_conf import CephConf, CephConfArgs
 from .ceph_pool import CephPool, CephPoolArgs
@@ -94,80 +99,164 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     if cfg.ceph:
         p.ceph_conf = render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings())
     for service, (module, _, _) in SERVICES.items():
-        if getattr(cfg, service) is not None:
+        if module.wanted(cfg):
             p.configs[service] = module.render_conf(cfg)
     if "cinder" in p.configs:
         p.backend_names = cinder.backend_names(p.configs["cinder"])
     p.images = _image_sources(cfg, root or Path.cwd())
+    ids: dict[int, str] = {}
+    for e in cfg.nfs_exports:
+        other = ids.setdefault(export_id(e.name), e.name)
+        if other != e.name:
+            raise ConfigError(f"nfs_exports[{e.name}]", f"its export id collides with {other!r}'s; rename one")
     return p
 
 
-def deploy(p: Plan, private_key: pulumi.Output, openstack_password: Optional[pulumi.Output] = None) -> Deployment:
-    cfg, ceph = p.cfg, p.cfg.ceph
-    hosts = targets(cfg, private_key)
-    ready: dict[str, list[pulumi.Resource]] = {h: [] for h in cfg.hosts}   # what a host's services need first
-    summary: dict[str, dict] = {h: {"files": [], "restarts": []} for h in cfg.hosts}
-    loaded: dict[str, list[pulumi.Resource]] = {}   # role -> what must finish before its service is in use
-    created: list[pulumi.ComponentResource] = []
+@dataclass
+class _Wiring:
+    """What deploy() builds up: per host, what its services need first; per role, what must finish before the
+    service is in use; every component; and the per-host summary that becomes a stack output."""
+    cfg: StackConfig
+    hosts: dict
+    ready: dict[str, list] = field(default_factory=dict)
+    loaded: dict[str, list] = field(default_factory=dict)
+    storage: dict[str, pulumi.Resource] = field(default_factory=dict)
+    created: list = field(default_factory=list)
+    summary: dict[str, dict] = field(default_factory=dict)
 
-    if ceph:
-        admin = hosts[ceph.admin_host]
-        pools = {pl.name: CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cluster, pl)) for pl in ceph.pools}
-        created += pools.values()
-        clients = {
-            c.name: CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, c),
-                               opts=pulumi.ResourceOptions(depends_on=[pools[pool] for pool in sorted(c.caps)]))
-            for c in ceph.clients
-        }
-        created += clients.values()
-        computes = set(cfg.hosts_with("nova-compute"))
-        for host, placed in sorted(cfg.keyrings().items()):
-            conf = CephConf(f"{host}-ceph-conf", CephConfArgs(
-                hosts[host], ceph.conf_path(), p.ceph_conf,
-                runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
-                runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group))
-            ready[host].append(conf)
-            created.append(conf)
-            summary[host]["files"].append(ceph.conf_path())
-            for client, (owner, group, mode) in sorted(placed.items()):
-                path = ceph.keyring_path(client)
-                keyring = CephKeyring(
-                    f"{host}-keyring-{client}",
-                    CephKeyringArgs(hosts[host], path, client, clients[client].key, owner, group, mode),
-                    opts=pulumi.ResourceOptions(depends_on=[clients[client], conf]))
-                ready[host].append(keyring)
-                created.append(keyring)
-                summary[host]["files"].append(path)
-        secret_client = cfg.libvirt_client()
-        if secret_client:
-            for host in sorted(computes):
-                secret = LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
-                    hosts[host], str(ceph.libvirt_secret_uuid), f"{ceph.cluster}.client.{secret_client} secret",
-                    clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None),
-                    opts=pulumi.ResourceOptions(depends_on=list(ready[host])))
-                ready[host].append(secret)
-                created.append(secret)
+    def add(self, component, host: Optional[str] = None, files: Sequence[str] = ()):
+        self.created.append(component)
+        if host:
+            self.ready[host].append(component)
+            self.summary[host]["files"].extend(files)
+        return component
 
+
+def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
+    """Register every resource. `secrets`: the stack's secret config values (Outputs) by key."""
+    cfg = p.cfg
+    w = _Wiring(cfg, targets(cfg, secrets["ssh_private_key"]), ready={h: [] for h in cfg.hosts},
+                summary={h: {"files": [], "restarts": []} for h in cfg.hosts})
+    if cfg.ceph:
+        _ceph(p, w)
+    _shared_storage(p, w, secrets.get("nova_ssh_private_key"))
+    _services(p, w)
+    if cfg.openstack:
+        w.created += _openstack(p, provider(cfg.openstack, secrets.get("openstack_password")), w.loaded)
+    outputs = {"hosts": w.summary,
+               "libvirt_secret_uuid": str(cfg.ceph.libvirt_secret_uuid) if cfg.ceph else None}
+    return Deployment(outputs, w.created)
+
+
+def _ceph(p: Plan, w: _Wiring) -> None:
+    cfg, ceph, hosts = p.cfg, p.cfg.ceph, w.hosts
+    admin = hosts[ceph.admin_host]
+    pools = {pl.name: w.add(CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cluster, pl)))
+             for pl in ceph.pools}
+    clients = {
+        c.name: w.add(CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, c),
+                                 opts=pulumi.ResourceOptions(depends_on=[pools[pool] for pool in sorted(c.caps)])))
+        for c in ceph.clients
+    }
+    computes = set(cfg.hosts_with("nova-compute"))
+    for host, placed in sorted(cfg.keyrings().items()):
+        conf = w.add(CephConf(f"{host}-ceph-conf", CephConfArgs(
+            hosts[host], ceph.conf_path(), p.ceph_conf,
+            runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
+            runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group)),
+            host, [ceph.conf_path()])
+        for client, (owner, group, mode) in sorted(placed.items()):
+            path = ceph.keyring_path(client)
+            w.add(CephKeyring(f"{host}-keyring-{client}",
+                              CephKeyringArgs(hosts[host], path, client, clients[client].key, owner, group, mode),
+                              opts=pulumi.ResourceOptions(depends_on=[clients[client], conf])), host, [path])
+    secret_client = cfg.libvirt_client()
+    if secret_client:
+        for host in sorted(computes):
+            w.add(LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
+                hosts[host], str(ceph.libvirt_secret_uuid), f"{ceph.cluster}.client.{secret_client} secret",
+                clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None),
+                opts=pulumi.ResourceOptions(depends_on=list(w.ready[host]))), host)
+
+
+def _shared_storage(p: Plan, w: _Wiring, nova_ssh_key: Optional[pulumi.Output]) -> None:
+    """Gluster volumes, NFS servers, the shared instances path, live migration and LVM, in that order."""
+    cfg, hosts, manager = p.cfg, w.hosts, p.cfg.service_manager
+    volumes = cfg.gluster.volumes if cfg.gluster else []
+    insecure = {b.host for v in volumes if v.insecure_ports for b in v.bricks}
+    glusterd = {h: w.add(GlusterdConfig(f"{h}-glusterd", ServiceConfigArgs(
+        hosts[h], GLUSTERD_VOL, render("glusterd.vol.j2", insecure=h in insecure), "root",
+        [cfg.service("glusterd")], manager, mode="0644")), h, [GLUSTERD_VOL])
+        for h in cfg.hosts_with("gluster-server") if cfg.gluster}
+    for v in volumes:
+        brick_hosts = sorted({b.host for b in v.bricks})
+        w.storage[f"gluster:{v.name}"] = w.add(GlusterVolume(f"gluster-volume-{v.name}", GlusterVolumeArgs(
+            v, {h: hosts[h] for h in brick_hosts}, {h: cfg.hosts[h].address for h in brick_hosts},
+            exported=cfg.ganesha_export_of(v.name) is not None),
+            opts=pulumi.ResourceOptions(depends_on=[glusterd[h] for h in brick_hosts])))
+    for host in sorted({e.host for e in cfg.nfs_exports}):
+        exports = [e for e in cfg.nfs_exports if e.host == host]
+        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, manager, cfg.service("nfs-ganesha")),
+                                 opts=pulumi.ResourceOptions(depends_on=[w.storage[f"gluster:{e.gluster_volume}"]
+                                                                         for e in exports if e.gluster_volume])))
+        for e in exports:
+            w.storage[f"nfs:{e.name}"] = server
+    computes = cfg.hosts_with("nova-compute")
+    share = cfg.instances_share
+    if share:
+        ids = w.add(IdAgreement("instances-ids", IdAgreementArgs({h: hosts[h] for h in computes}, share.align_ids)))
+        if share.export:
+            e = cfg.nfs_export(share.export)
+            source, fstype, store = cinder.nfs_share(cfg, e.name), "nfs4" if e.server == "ganesha" else "nfs", f"nfs:{e.name}"
+        else:
+            v = cfg.gluster_volume(share.gluster_volume)
+            source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", f"gluster:{v.name}"
+        for h in computes:
+            w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(hosts[h], share, source, fstype, ids.agreed),
+                                 opts=pulumi.ResourceOptions(depends_on=[w.storage[store]])), h, ["/etc/fstab"])
+    if cfg.migration:
+        pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
+        for h in computes:
+            w.add(LiveMigration(f"{h}-migration", MigrationArgs(
+                hosts[h], cfg.migration, pinned, manager, cfg.service("libvirtd"),
+                gluster_instances=bool(share and share.gluster_volume), nova_ssh_key=nova_ssh_key)),
+                h, [LIBVIRTD_CONF])
+    lvm = cfg.backends("lvm")
+    for h in cfg.hosts_with("cinder-volume") if lvm else []:
+        w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
+            hosts[h], h, sorted({b.volume_group for b in lvm}), any(b.target_helper == "tgtadm" for b in lvm),
+            manager, cfg.service("tgt"))), h)
+    for h in cfg.hosts_with("cinder-volume"):   # cinder.conf points at these: they come first
+        for b in cfg.backends("nfs"):
+            if b.export:
+                w.ready[h].append(w.storage[f"nfs:{b.export}"])
+        for b in cfg.backends("glusterfs"):
+            w.ready[h].append(w.storage[f"gluster:{b.volume}"])
+            export = cfg.ganesha_export_of(b.volume)
+            if export and not cfg.old_release():
+                w.ready[h].append(w.storage[f"nfs:{export.name}"])
+
+
+def _services(p: Plan, w: _Wiring) -> None:
+    cfg = p.cfg
     for service, content in p.configs.items():
         module, component, group = SERVICES[service]
+        extra = module.extra_files(cfg) if hasattr(module, "extra_files") else {}
         for host in cfg.hosts:
             roles = [r for r in module.ROLES if r in cfg.hosts[host].roles]
             if not roles:
                 continue
-            names = [cfg.service_names.get(r, r) for r in roles]
+            names = [cfg.service(r) for r in roles]
+            files = extra if "cinder-volume" in roles else {}
             conf = component(f"{host}-{service}-config", ServiceConfigArgs(
-                hosts[host], module.PATH, content, group, names, cfg.service_manager),
-                opts=pulumi.ResourceOptions(depends_on=list(ready[host])))
-            created.append(conf)
+                w.hosts[host], module.PATH, content, group, names, cfg.service_manager, extra_files=files),
+                opts=pulumi.ResourceOptions(depends_on=list(w.ready[host])))
+            w.created.append(conf)
             for role, name in zip(roles, names):
-                loaded.setdefault(role, []).append(conf.restarts.get(name, conf.file))
-            summary[host]["files"].append(module.PATH)
+                w.loaded.setdefault(role, []).append(conf.restarts.get(name, conf.file))
+            w.summary[host]["files"].extend([module.PATH, *files])
             if cfg.service_manager != "none":
-                summary[host]["restarts"].extend(names)
-    if cfg.openstack:
-        created += _openstack(p, provider(cfg.openstack, openstack_password), loaded)
-    outputs = {"hosts": summary, "libvirt_secret_uuid": str(ceph.libvirt_secret_uuid) if ceph else None}
-    return Deployment(outputs, created)
+                w.summary[host]["restarts"].extend(names)
 
 
 def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pulumi.Resource]]) -> list:

@@ -1,8 +1,9 @@
-"""The one place that orders an OpenStack service's config before its restarts: the file is written, then
-each service on the host that reads it restarts, and restarts again only when this file's content changes."""
+"""The one place that orders a service's config before its restarts: the files are written, then each service
+on the host that reads them restarts, and restarts again only when the content of these files changes."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -16,30 +17,41 @@ class ServiceConfigArgs:
     target: Target
     path: str
     content: str
-    """Rendered config (no secrets: they belong in a separate file)."""
+    """Rendered main config (no secrets: they belong in a separate file)."""
     group: str
-    """The service's group; the file is root:<group> 0640."""
+    """The service's group; files are <owner>:<group> <mode>."""
     services: list[str]
-    """Services on this host that read the file, restarted when it changes."""
+    """Services on this host that read the files, restarted when they change."""
     manager: str
     """Service manager from the stack (`systemd`, `supervisord`, `none`)."""
+    extra_files: dict[str, str] = field(default_factory=dict)
+    """Further files the services read (e.g. cinder's shares files): path -> content."""
+    owner: str = "root"
+    mode: str = "0640"
 
 
 class ServiceConfig(Component):
     TYPE = "openstack-storage:openstack:ServiceConfig"
 
     def __init__(self, name: str, args: ServiceConfigArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        """`opts.depends_on`: what must be in place before the file is written (keyrings, ceph.conf, the
-        libvirt secret)."""
+        """`opts.depends_on`: what must be in place before the files are written (keyrings, ceph.conf, the
+        libvirt secret, the storage the config points at)."""
         super().__init__(self.TYPE, name, opts)
-        self.path = args.path
+        files = {args.path: args.content, **args.extra_files}
         self.content = args.content
-        self.file = write_file(f"{name}-file", args.target, args.path, args.content, owner="root",
-                               group=args.group, mode="0640", parent=self)
+        self.file = None
+        self.files = []
+        for path, content in files.items():
+            suffix = "" if path == args.path else "-" + re.sub(r"[._]", "-", path.rsplit("/", 1)[1])
+            f = write_file(f"{name}-file{suffix}", args.target, path, content, owner=args.owner, group=args.group,
+                           mode=args.mode, parent=self)
+            self.files.append(f)
+            self.file = self.file or f
+        hashes = [sha256(content) for _, content in sorted(files.items())]
         self.restarts = {}
         for service in args.services:
-            cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, [sha256(args.content)],
-                          parent=self, depends_on=[self.file])
+            cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, hashes,
+                          parent=self, depends_on=self.files)
             if cmd is not None:
                 self.restarts[service] = cmd
         self.register_outputs({"path": args.path, "sha256": sha256(args.content)})

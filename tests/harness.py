@@ -51,10 +51,15 @@ def plain(value):
 
 
 class Mocks(pulumi.runtime.Mocks):
+    def __init__(self, stdouts: dict | None = None):
+        super().__init__()
+        self.stdouts = stdouts or {}
+        """Command name -> what its script prints on the host."""
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
         if args.typ == "command:remote:Command":
-            outputs["stdout"] = ""
+            outputs["stdout"] = self.stdouts.get(args.name, "")
             if args.name.startswith("ceph-client-") and args.name.endswith("-ensure"):
                 outputs["stdout"] = fake_key(args.name[len("ceph-client-"):-len("-ensure")]) + "\n"
         return f"{args.name}-id", outputs
@@ -129,8 +134,8 @@ def stack_config(cfg: dict, secrets: dict | None = None) -> None:
     pulumi.runtime.set_all_config(values, [f"openstack-storage:{k}" for k in secrets])
 
 
-def use_mocks() -> RecordingMonitor:
-    mocks = Mocks()
+def use_mocks(stdouts: dict | None = None) -> RecordingMonitor:
+    mocks = Mocks(stdouts)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="openstack-storage", stack="test", preview=False, monitor=monitor)
     return monitor
@@ -151,3 +156,10 @@ def settled(resources) -> pulumi.Output:
             found.append(item.urn)
             todo.extend(v for k, v in vars(item).items() if not k.startswith("_"))
     return pulumi.Output.all(*found)
+
+
+def secrets() -> dict:
+    """The stack's secrets as the program reads them (Outputs, or None where unset)."""
+    from components.config import SECRET_KEYS
+    config = pulumi.Config("openstack-storage")
+    return {key: config.get_secret(key) for key in SECRET_KEYS}

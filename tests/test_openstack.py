@@ -6,7 +6,7 @@ import pytest
 
 from components import program
 from components.config import ConfigError
-from harness import OPENSTACK_PASSWORD, is_secret, plain, settled, stack_config, use_mocks
+from harness import secrets, OPENSTACK_PASSWORD, is_secret, plain, settled, stack_config, use_mocks
 
 SEED_PROPERTIES = {"hw_scsi_model": "virtio-scsi", "hw_disk_bus": "scsi", "hw_qemu_guest_agent": "yes",
                    "os_require_quiesce": "yes"}
@@ -38,8 +38,7 @@ def deploy(cfg):
     root = cfg.pop("_root")
     stack_config(cfg)
     p = program.plan(*program.stack_values(), root=root)
-    config = pulumi.Config("openstack-storage")
-    return p, program.deploy(p, config.require_secret("ssh_private_key"), config.get_secret("openstack_password"))
+    return p, program.deploy(p, secrets())
 
 
 def error_for(cfg) -> str:

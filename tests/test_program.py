@@ -8,7 +8,7 @@ import pytest
 
 from components import program
 from components.remote import sha256
-from harness import SSH_KEY, fake_key, is_secret, plain, settled, stack_config
+from harness import secrets, SSH_KEY, fake_key, is_secret, plain, settled, stack_config
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
 CLIENTS = ("cinder", "glance", "cinder-backup")
@@ -17,7 +17,7 @@ CLIENTS = ("cinder", "glance", "cinder-backup")
 def deploy(cfg):
     stack_config(cfg)
     p = program.plan(*program.stack_values())
-    d = program.deploy(p, pulumi.Config("openstack-storage").require_secret("ssh_private_key"))
+    d = program.deploy(p, secrets())
     return p, d
 
 

@@ -1,0 +1,326 @@
+"""GlusterFS, NFS, the shared instances path, live migration and LVM under Pulumi mocks."""
+import pulumi
+import pytest
+
+from components import program
+from components.config import ConfigError
+from components.instances_share import compare_ids
+from harness import is_secret, plain, secrets, settled, stack_config, use_mocks
+
+STORAGE_KEYS = {
+    "storage1": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBs3kTw7M5hfvnA2bC4pYbUZ2WgbmHcIa8vDeIRBvXcV",
+    "storage2": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9cO2kq1+5TJvB0JtBvQ9Yf2sPbHc3S8yQ0rjVqJd8m",
+}
+
+
+@pytest.fixture
+def shared(dev):
+    """The example environment plus two storage hosts serving Gluster and NFS, and all four cinder backends."""
+    dev["hosts"]["storage1"] = {"address": "192.0.2.41", "host_key": STORAGE_KEYS["storage1"],
+                                "roles": ["gluster-server"]}
+    dev["hosts"]["storage2"] = {"address": "192.0.2.42", "host_key": STORAGE_KEYS["storage2"],
+                                "roles": ["gluster-server", "nfs-server"]}
+    dev["gluster"] = {"volumes": [{"name": "cinder-vol", "replica": 2, "force": True, "owner_uid": 165,
+                                   "owner_gid": 165, "bricks": [{"host": "storage1", "path": "/srv/gluster/b1"},
+                                                                {"host": "storage2", "path": "/srv/gluster/b1"}]}]}
+    dev["nfs_exports"] = [
+        {"name": "instances", "host": "storage2", "path": "/srv/nfs/instances", "clients": ["192.0.2.0/24"],
+         "owner": "nova:nova"},
+        {"name": "cinder-nfs", "host": "storage2", "server": "kernel", "path": "/srv/nfs/cinder",
+         "clients": ["192.0.2.0/24", "198.51.100.0/24"]},
+        {"name": "cinder-gluster", "host": "storage2", "gluster_volume": "cinder-vol", "clients": ["192.0.2.0/24"]},
+    ]
+    dev["cinder"]["backends"] += [
+        {"type": "nfs", "name": "nfs", "export": "cinder-nfs", "mount_options": "vers=4.1"},
+        {"type": "glusterfs", "name": "gluster", "volume": "cinder-vol"},
+        {"type": "lvm", "name": "lvm", "volume_group": "cinder-volumes", "target_helper": "tgtadm"},
+    ]
+    dev["instances_share"] = {"export": "instances", "idmap_domain": "cloud.example"}
+    dev["migration"] = {"transport": "tls"}
+    return dev
+
+
+def deploy(cfg):
+    stack_config(cfg)
+    p = program.plan(*program.stack_values())
+    return p, program.deploy(p, secrets())
+
+
+def error_for(cfg) -> str:
+    stack_config(cfg)
+    with pytest.raises(ConfigError) as e:
+        program.plan(*program.stack_values())
+    return str(e.value)
+
+
+def stdin(monitor, name):
+    return plain(monitor.named(name).inputs.get("stdin", ""))
+
+
+def script(monitor, name):
+    return plain(monitor.named(name).inputs["create"])
+
+
+def section(text: str, name: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index(f"[{name}]") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+    return [l for l in lines[start:end] if l]
+
+
+@pulumi.runtime.test
+def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
+    p, d = deploy(shared)
+
+    def check(_):
+        conf = stdin(monitor, "controller1-cinder-config-file")
+        assert conf == p.configs["cinder"]
+        assert "enabled_backends = ceph,nfs,gluster,lvm" in conf.splitlines()
+        assert "volume_driver = cinder.volume.drivers.rbd.RBDDriver" in section(conf, "ceph")
+        assert section(conf, "nfs") == ["volume_backend_name = nfs", "volume_driver = cinder.volume.drivers.nfs.NfsDriver",
+                                        "nfs_shares_config = /etc/cinder/nfs_shares_nfs", "nfs_mount_options = vers=4.1"]
+        # current release: the gluster volume reaches cinder through NFS-Ganesha and the NFS driver
+        assert section(conf, "gluster")[:3] == ["volume_backend_name = gluster",
+                                                "volume_driver = cinder.volume.drivers.nfs.NfsDriver",
+                                                "nfs_shares_config = /etc/cinder/nfs_shares_gluster"]
+        assert section(conf, "lvm") == ["volume_backend_name = lvm", "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver",
+                                        "volume_group = cinder-volumes", "target_helper = tgtadm", "target_protocol = iscsi"]
+        assert "GlusterfsDriver" not in conf
+        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-nfs") == "192.0.2.42:/srv/nfs/cinder\n"
+        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-gluster") == "192.0.2.42:/cinder-gluster\n"
+        # the restarts see the shares files too
+        trig = plain(monitor.named("controller1-cinder-config-restart-cinder-volume").inputs["triggers"])
+        assert len(trig) == 3
+    return settled(d.resources).apply(check)
+
+
+def test_old_release_uses_the_native_gluster_driver(shared):
+    shared["release"] = "newton"
+    p = program.plan(*_values(shared))
+    assert "volume_driver = cinder.volume.drivers.glusterfs.GlusterfsDriver" in section(p.configs["cinder"], "gluster")
+    assert "glusterfs_shares_config = /etc/cinder/glusterfs_shares_gluster" in p.configs["cinder"]
+    assert "qemu_allowed_storage_drivers = gluster" in section(p.configs["nova"], "libvirt")
+    assert "live_migration_uri = qemu+tls://%s/system" in p.configs["nova"]
+    assert "live_migration_scheme" not in p.configs["nova"]
+    current = program.plan(*_values({**shared, "release": "2025.1"}))
+    assert "qemu_allowed_storage_drivers" not in current.configs["nova"]
+    assert "live_migration_scheme = tls" in section(current.configs["nova"], "libvirt")
+    assert "live_migration_uri" not in current.configs["nova"]
+
+
+def _values(cfg):
+    stack_config(cfg)
+    return program.stack_values()
+
+
+@pulumi.runtime.test
+def test_order_gluster_export_cinder_restart_and_export_mount_nova(monitor, shared):
+    _, d = deploy(shared)
+
+    def check(_):
+        chain = ["storage1-glusterd-file", "gluster-volume-cinder-vol-ensure", "storage2-nfs-ganesha-file",
+                 "controller1-cinder-config-file", "controller1-cinder-config-restart-cinder-volume"]
+        for later, earlier in zip(chain[1:], chain):
+            assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
+        gv = script(monitor, "gluster-volume-cinder-vol-ensure")
+        assert gv.index("volume create") < gv.index("ensure storage.owner-uid 165") < gv.index("volume start")
+        assert monitor.depends_on("gluster-volume-cinder-vol-ensure", "gluster-volume-cinder-vol-bricks-storage2")
+        chain = ["storage2-nfs-ganesha-file", "compute1-instances-mount", "compute1-nova-config-file",
+                 "compute1-nova-config-restart-nova-compute"]
+        for later, earlier in zip(chain[1:], chain):
+            assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
+        assert monitor.depends_on("controller1-cinder-config-file", "storage2-nfs-exportfs")
+        assert monitor.depends_on("controller1-cinder-config-file", "controller1-lvm-vg")
+        # the computes do not wait for cinder, nor cinder for the instances mounts (one ganesha.conf on storage2
+        # serves both exports, so the mounts do wait for the gluster volume it exports)
+        assert not monitor.depends_on("compute1-nova-config-file", "controller1-cinder-config-file")
+        assert not monitor.depends_on("controller1-cinder-config-file", "compute1-instances-mount")
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_rendered_storage_content_is_secure_by_default(monitor, shared):
+    _, d = deploy(shared)
+
+    def check(_):
+        ganesha = stdin(monitor, "storage2-nfs-ganesha-file")
+        assert ganesha.count("EXPORT {") == 2 and ganesha.count("Squash = Root_Squash;") == 2
+        assert "No_Root_Squash" not in ganesha and "Clients = 192.0.2.0/24;" in ganesha
+        assert 'Path = "/srv/nfs/instances";' in ganesha and 'Pseudo = "/instances";' in ganesha
+        assert 'Name = GLUSTER;' in ganesha and 'Volume = "cinder-vol";' in ganesha
+        kernel = stdin(monitor, "storage2-nfs-exports-cinder-nfs").splitlines()[-1]
+        assert kernel == ("/srv/nfs/cinder 192.0.2.0/24(rw,sync,no_subtree_check,root_squash) "
+                          "198.51.100.0/24(rw,sync,no_subtree_check,root_squash)")
+        assert "chown nova:nova /srv/nfs/instances" in script(monitor, "storage2-nfs-dirs")
+        for host in ("storage1", "storage2"):
+            assert "rpc-auth-allow-insecure" not in stdin(monitor, f"{host}-glusterd-file")
+        gv = script(monitor, "gluster-volume-cinder-vol-ensure")
+        assert "server.allow-insecure" not in gv and "ensure nfs.disable on" in gv
+        assert "replica 2 transport tcp 192.0.2.41:/srv/gluster/b1 192.0.2.42:/srv/gluster/b1 force" in gv
+        libvirtd = stdin(monitor, "compute1-migration-libvirt-file")
+        assert "listen_tls = 1" in libvirtd and "listen_tcp = 0" in libvirtd and "auth_tcp" not in libvirtd
+        assert "systemctl enable --now libvirtd-tls.socket" in script(monitor, "compute1-migration-socket")
+        nova = stdin(monitor, "compute1-nova-config-file")
+        assert "live_migration_scheme = tls" in nova
+        hosts = script(monitor, "compute2-migration-hosts")
+        assert "192.0.2.21 compute1" in hosts and "192.0.2.22 compute2" in hosts and "controller1" not in hosts
+        mount = script(monitor, "compute1-instances-mount")
+        assert "192.0.2.42:/instances /var/lib/nova/instances nfs4 defaults,_netdev 0 0" in mount
+        assert 'mountpoint -q "$dir" || { mount "$dir"' in mount
+        assert "Domain = cloud.example" in stdin(monitor, "compute1-instances-idmapd")
+        assert [r.name for r in monitor.registrations if "qemu" in r.name] == []     # instances are not on gluster
+        for r in monitor.commands():
+            text = plain(r.inputs.get("create", "")) + str(plain(r.inputs.get("stdin", "")))
+            assert "StrictHostKeyChecking no" not in text and "no_root_squash" not in text, r.name
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_named_insecure_opt_ins(monitor, shared):
+    shared["gluster"]["volumes"][0]["insecure_ports"] = True
+    shared["nfs_exports"][0]["no_root_squash"] = True
+    shared["migration"] = {"transport": "tcp", "allow_insecure_tcp": True}
+    shared["hosts"]["storage3"] = {"address": "192.0.2.43", "host_key": STORAGE_KEYS["storage1"].replace("IBs", "IBt"),
+                                   "roles": ["gluster-server"]}
+    _, d = deploy(shared)
+
+    def check(_):
+        assert "Squash = No_Root_Squash;" in stdin(monitor, "storage2-nfs-ganesha-file")
+        assert "ensure server.allow-insecure on" in script(monitor, "gluster-volume-cinder-vol-ensure")
+        assert "option rpc-auth-allow-insecure on" in stdin(monitor, "storage1-glusterd-file")
+        assert "rpc-auth-allow-insecure" not in stdin(monitor, "storage3-glusterd-file")   # holds no brick of it
+        libvirtd = stdin(monitor, "compute1-migration-libvirt-file")
+        assert 'auth_tcp = "none"' in libvirtd and "listen_tcp = 1" in libvirtd
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_glusterd_restarts_only_when_glusterd_vol_changes(monitor, shared):
+    _, d = deploy(shared)
+
+    def check(_):
+        r = monitor.named("storage1-glusterd-restart-glusterd")
+        assert plain(r.inputs["triggers"]) == [
+            __import__("components.remote", fromlist=["sha256"]).sha256(stdin(monitor, "storage1-glusterd-file"))]
+        assert monitor.depends_on("storage1-glusterd-restart-glusterd", "storage1-glusterd-file")
+    return settled(d.resources).apply(check)
+
+
+def test_uid_gid_check_lists_the_differing_hosts():
+    same = {"compute1": "nova 64060:64060\nlibvirt-qemu 64055:108\n", "compute2": "nova 64060:64060\nlibvirt-qemu 64055:108\n"}
+    assert compare_ids(same) == "libvirt-qemu=64055:108 nova=64060:64060"
+    differ = dict(same, compute2="nova 111:119\nlibvirt-qemu 64055:108\n", compute3="nova 64060:64060\nlibvirt-qemu 64055:108\n")
+    with pytest.raises(pulumi.RunError) as e:
+        compare_ids(differ)
+    message = str(e.value)
+    assert "nova uid:gid differs across computes sharing the instances path: compute1 64060:64060, " \
+           "compute2 111:119, compute3 64060:64060" in message
+    assert "libvirt-qemu" not in message.split(".")[0]
+    assert "instances_share.align_ids" in message
+
+
+def test_a_uid_mismatch_stops_the_update_before_any_mount(shared):
+    ids = {"instances-ids-read-compute1": "nova 64060:64060\nlibvirt-qemu 64055:108\n",
+           "instances-ids-read-compute2": "nova 111:119\nlibvirt-qemu 64055:108\n"}
+    monitor = use_mocks(ids)
+
+    @pulumi.runtime.test
+    def run():
+        _, d = deploy(shared)
+        return settled(d.resources)
+    with pytest.raises(Exception) as e:
+        run()
+    assert "nova uid:gid differs" in str(e.value) and "compute2 111:119" in str(e.value)
+    assert not [r for r in monitor.registrations if r.name.endswith("-instances-mount")]
+
+
+@pulumi.runtime.test
+def test_align_ids_when_the_stack_asks(monitor, shared):
+    shared["instances_share"]["align_ids"] = {"nova": {"uid": 64060, "gid": 64060}}
+    _, d = deploy(shared)
+
+    def check(_):
+        align = script(monitor, "instances-ids-align-compute2")
+        assert "usermod -u 64060" in align and "groupmod -g 64060" in align
+        assert monitor.depends_on("instances-ids-read-compute2", "instances-ids-align-compute2")
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_gluster_instances_turn_dynamic_ownership_off(monitor, shared):
+    shared["instances_share"] = {"gluster_volume": "cinder-vol", "mount_now": False}
+    _, d = deploy(shared)
+
+    def check(_):
+        assert stdin(monitor, "compute1-migration-libvirt-file-qemu-conf").endswith("dynamic_ownership = 0\n")
+        mount = script(monitor, "compute1-instances-mount")
+        assert "192.0.2.41:/cinder-vol /var/lib/nova/instances glusterfs" in mount
+        assert "mount \"$dir\"" not in mount and "fstab only" in mount
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_nova_ssh_uses_pinned_known_hosts(monitor, shared):
+    shared["migration"] = {"transport": "ssh", "nova_ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAInova nova@cloud"}
+    stack_config(shared, secrets={"ssh_private_key": "k", "nova_ssh_private_key": "NOVA-PRIVATE-KEY"})
+    p = program.plan(*program.stack_values())
+    d = program.deploy(p, secrets())
+
+    def check(_):
+        known = stdin(monitor, "compute1-migration-ssh-known-hosts")
+        assert known == (f"compute1,192.0.2.21 {shared['hosts']['compute1']['host_key']}\n"
+                         f"compute2,192.0.2.22 {shared['hosts']['compute2']['host_key']}\n")
+        assert "StrictHostKeyChecking yes" in stdin(monitor, "compute1-migration-ssh-config")
+        key = monitor.named("compute1-migration-ssh-id-ed25519").inputs["stdin"]
+        assert is_secret(key) and plain(key) == "NOVA-PRIVATE-KEY"
+        assert "chmod 0600" in script(monitor, "compute1-migration-ssh-id-ed25519")
+        assert "live_migration_scheme = ssh" in stdin(monitor, "compute1-nova-config-file")
+        assert "listen_tcp = 0" in stdin(monitor, "compute1-migration-libvirt-file")
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_lvm_checks_the_volume_group_and_includes_cinder_volumes_in_tgt(monitor, shared):
+    _, d = deploy(shared)
+
+    def check(_):
+        assert "vgs cinder-volumes" in script(monitor, "controller1-lvm-vg")
+        assert "volume group cinder-volumes is missing on controller1" in script(monitor, "controller1-lvm-vg")
+        assert stdin(monitor, "controller1-lvm-tgt-file").endswith("include /var/lib/cinder/volumes/*\n")
+        assert monitor.named("controller1-lvm-tgt-restart-tgt")
+    return settled(d.resources).apply(check)
+
+
+ERRORS = [
+    ("brick host without the role", lambda c: c["hosts"]["storage1"].update(roles=[]),
+     "openstack-storage:gluster.volumes[cinder-vol].bricks[0].host: host 'storage1' does not have role 'gluster-server'"),
+    ("replica does not divide bricks", lambda c: c["gluster"]["volumes"][0].update(replica=3),
+     "openstack-storage:gluster.volumes[cinder-vol]: 2 bricks do not divide into replica sets of 3"),
+    ("export to everyone", lambda c: c["nfs_exports"][0].update(clients=["*"]),
+     "openstack-storage:nfs_exports[instances]: clients '*' opens the share to everyone"),
+    ("export host without the role", lambda c: c["hosts"]["storage2"].update(roles=["gluster-server"]),
+     "openstack-storage:nfs_exports[instances].host: host 'storage2' does not have role 'nfs-server'"),
+    ("gluster on a current release without ganesha", lambda c: c.update(nfs_exports=c["nfs_exports"][:2]),
+     "openstack-storage:cinder.backends[gluster]: release 2025.1 has no GlusterFS volume driver (removed in Ocata)"),
+    ("unknown export", lambda c: c["cinder"]["backends"][1].update(export="nope"),
+     "openstack-storage:cinder.backends[nfs].export: export 'nope' is not defined in nfs_exports"),
+    ("unknown gluster volume", lambda c: c["cinder"]["backends"][2].update(volume="nope"),
+     "openstack-storage:cinder.backends[gluster].volume: volume 'nope' is not defined in gluster.volumes"),
+    ("unknown backend type", lambda c: c["cinder"]["backends"][3].update(type="zfs"),
+     "openstack-storage:cinder.backends[lvm]: type must be one of ceph, nfs, glusterfs, lvm"),
+    ("plain tcp without opt-in", lambda c: c.update(migration={"transport": "tcp"}),
+     "openstack-storage:migration: transport tcp is unauthenticated and unencrypted"),
+    ("unknown release", lambda c: c.update(release="zebra"),
+     "openstack-storage:release: unknown OpenStack release 'zebra'"),
+    ("instances share twice", lambda c: c["instances_share"].update(gluster_volume="cinder-vol"),
+     "openstack-storage:instances_share: give exactly one of export or gluster_volume"),
+    ("misspelled lvm key", lambda c: c["cinder"]["backends"][3].update(volumegroup="x"),
+     "openstack-storage:cinder.backends[lvm].volumegroup: unknown key"),
+]
+
+
+@pytest.mark.parametrize("mutate,expected", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_shared_storage_config_errors(shared, mutate, expected):
+    mutate(shared)
+    message = error_for(shared)
+    assert message.startswith(expected), message
