@@ -324,3 +324,16 @@ def test_shared_storage_config_errors(shared, mutate, expected):
     mutate(shared)
     message = error_for(shared)
     assert message.startswith(expected), message
+
+
+@pulumi.runtime.test
+def test_an_nfs_backend_alone_waits_for_its_export(monitor, shared):
+    shared["cinder"]["backends"] = [b for b in shared["cinder"]["backends"] if b["type"] in ("ceph", "nfs")]
+    shared["nfs_exports"] = [e for e in shared["nfs_exports"] if e["name"] == "cinder-nfs"]
+    shared.pop("instances_share")
+    _, d = deploy(shared)
+
+    def check(_):
+        assert monitor.depends_on("controller1-cinder-config-file", "storage2-nfs-exportfs")
+        assert not monitor.depends_on("controller1-cinder-config-file", "gluster-volume-cinder-vol-ensure")
+    return settled(d.resources).apply(check)
