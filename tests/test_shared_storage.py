@@ -328,7 +328,7 @@ def test_shared_storage_config_errors(shared, mutate, expected):
 
 @pulumi.runtime.test
 def test_an_nfs_backend_alone_waits_for_its_export(monitor, shared):
-    shared["cinder"]["backends"] = [b for b in shared["cinder"]["backends"] if b["type"] in ("ceph", "nfs")]
+    shared["cinder"]["backends"] = [b for b in shared["cinder"]["backends"] if b.get("type", "ceph") in ("ceph", "nfs")]
     shared["nfs_exports"] = [e for e in shared["nfs_exports"] if e["name"] == "cinder-nfs"]
     shared.pop("instances_share")
     _, d = deploy(shared)
