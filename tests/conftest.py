@@ -20,7 +20,17 @@ def monitor():
     return use_mocks()
 
 
+CLOUD_KEYS = ("openstack", "qos_specs", "volume_types", "images", "migration")
+
+
 @pytest.fixture
 def dev():
-    """The example environment's config (Pulumi.dev.yaml) as plain data, to use or vary."""
+    """The example environment's Ceph RBD core (Pulumi.dev.yaml without its cloud and migration parts), as
+    plain data to use or vary."""
+    return {k: copy.deepcopy(v) for k, v in _DEV.items() if k not in CLOUD_KEYS}
+
+
+@pytest.fixture
+def dev_full():
+    """The whole example environment."""
     return copy.deepcopy(_DEV)

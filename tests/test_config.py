@@ -21,10 +21,11 @@ def client(cfg, name):
     return next(c for c in cfg["ceph"]["clients"] if c["name"] == name)
 
 
-def test_example_environment_is_valid(dev):
-    cfg = load(values(dev), {"ssh_private_key"})
+def test_example_environment_is_valid(dev_full):
+    cfg = load(values(dev_full), {"ssh_private_key", "openstack_password"})
     assert sorted(cfg.hosts) == ["ceph1", "compute1", "compute2", "controller1"]
     assert cfg.hosts_with("nova-compute") == ["compute1", "compute2"]
+    assert [t.backend for t in cfg.volume_types] == ["ceph"] and cfg.images[0].disk_format == "qcow2"
 
 
 CASES = [
