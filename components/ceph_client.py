@@ -8,7 +8,8 @@ import pulumi
 
 from . import config
 from .base import Component
-from .remote import Target, q, run
+from .hoststate import CephClientResource
+from .remote import Target, q
 
 
 @dataclass
@@ -44,12 +45,15 @@ ceph auth get-key "$c"
 
 
 class CephClient(Component):
-    """`key` is the client's cephx key, a Pulumi secret; nothing logs it."""
+    """`key` is the client's cephx key, a Pulumi secret; nothing logs it. Its caps are read back from the
+    cluster on refresh, so caps changed by hand show up as drift and are reconciled."""
 
     def __init__(self, name: str, args: CephClientArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:ceph:Client", name, opts)
-        self.client_name = args.client.name
-        self.command = run(f"{name}-ensure", args.target, ensure_script(args.cluster, args.client),
-                           parent=self, secret_stdout=True)
-        self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.stdout.apply(lambda s: (s or "").strip()))
+        c = args.client
+        self.client_name = c.name
+        self.command = CephClientResource(
+            f"{name}-ensure", args.target.connection, args.cluster, c.name, c.cap_strings(),
+            ensure_script(args.cluster, c), opts=pulumi.ResourceOptions(parent=self, depends_on=self.after))
+        self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.key.apply(lambda s: (s or "").strip()))
         self.register_outputs({"key": self.key})

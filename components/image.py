@@ -8,11 +8,11 @@ from typing import Optional
 
 import pulumi
 import pulumi_openstack as openstack
-from pulumi_command import local
 
 from .config import Image as ImageSpec
 from .remote import q
 from .base import Component
+from .hoststate import LocalStep
 from .render import oslo
 
 QEMU_FORMAT = {"qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}
@@ -36,8 +36,7 @@ def prepare_script(spec: ImageSpec, source: str, prepared: str) -> str:
         make = f"qemu-img convert -f {QEMU_FORMAT[spec.disk_format]} -O raw \"$tmp.src\" \"$tmp\" && rm -f \"$tmp.src\""
     else:
         make = "mv \"$tmp.src\" \"$tmp\""
-    return f"""set -eu
-dst={q(prepared)}
+    return f"""dst={q(prepared)}
 if [ -s "$dst" ]; then echo "prepared $dst"; exit 0; fi
 mkdir -p "$(dirname "$dst")"
 tmp=$(mktemp "$dst.XXXXXX")
@@ -60,8 +59,8 @@ class Image(Component):
     def __init__(self, name: str, args: ImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:glance:Image", name, opts)
         s = args.spec
-        self.prepare = local.Command(f"{name}-prepare", create=prepare_script(s, args.source, args.prepared),
-                                     opts=pulumi.ResourceOptions(parent=self))
+        self.prepare = LocalStep(f"{name}-prepare", prepare_script(s, args.source, args.prepared),
+                                 opts=pulumi.ResourceOptions(parent=self))
         self.image = openstack.images.Image(
             f"{name}-image", name=s.name, local_file_path=args.prepared, disk_format=uploaded_format(s),
             container_format=s.container_format, visibility=s.visibility,

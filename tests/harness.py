@@ -39,6 +39,11 @@ def is_secret(value) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270"
 
 
+def text(r: "Registration") -> str:
+    """What a step sends on stdin, or a file's content."""
+    return plain(r.inputs.get("content", r.inputs.get("stdin"))) or ""
+
+
 def plain(value):
     """The value with secret wrappers removed (for content checks)."""
     if is_secret(value):
@@ -58,10 +63,11 @@ class Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
-        if args.typ == "command:remote:Command":
+        kind = plain(args.inputs.get("kind"))
+        if kind in ("step", "local"):
             outputs["stdout"] = self.stdouts.get(args.name, "")
-            if args.name.startswith("ceph-client-") and args.name.endswith("-ensure"):
-                outputs["stdout"] = fake_key(args.name[len("ceph-client-"):-len("-ensure")]) + "\n"
+        if kind == "ceph-client":
+            outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -93,8 +99,15 @@ class RecordingMonitor(MockMonitor):
                                 f"{sorted(r.name for r in self.registrations)[:50]}"
         return found[0]
 
+    def of_kind(self, kind: str) -> list[Registration]:
+        return [r for r in self.registrations if plain(r.inputs.get("kind")) == kind]
+
     def commands(self) -> list[Registration]:
-        return [r for r in self.registrations if r.type == "command:remote:Command"]
+        """Everything that runs on or changes a host: steps, files and cephx clients."""
+        return [r for r in self.registrations if plain(r.inputs.get("kind")) in ("step", "file", "ceph-client")]
+
+    def files(self) -> list[Registration]:
+        return self.of_kind("file")
 
     def by_urn(self) -> dict[str, Registration]:
         return {r.urn: r for r in self.registrations}

@@ -8,7 +8,7 @@ import pytest
 
 from components import program
 from components.remote import sha256
-from harness import secrets, SSH_KEY, fake_key, is_secret, plain, settled, stack_config
+from harness import SSH_KEY, fake_key, is_secret, plain, secrets, settled, stack_config, text
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
 CLIENTS = ("cinder", "glance", "cinder-backup")
@@ -22,11 +22,10 @@ def deploy(cfg):
 
 
 def script(r):
-    return plain(r.inputs["create"])
+    return plain(r.inputs.get("create", r.inputs.get("script")))
 
 
-def stdin(r):
-    return plain(r.inputs.get("stdin", ""))
+stdin = text
 
 
 @pulumi.runtime.test
@@ -60,10 +59,9 @@ def test_rendered_configs_reach_exactly_their_hosts(monitor, dev):
     def check(_):
         paths = {}
         for r in monitor.commands():
-            if r.name.endswith("-file"):
+            if plain(r.inputs["kind"]) == "file":
                 host = r.name.split("-")[0]
-                path = script(r).split("\n")[1].removeprefix("f=")
-                paths.setdefault(host, set()).add(path)
+                paths.setdefault(host, set()).add(plain(r.inputs["path"]))
         assert paths["controller1"] == {"/etc/ceph/ceph.conf", "/etc/ceph/ceph.client.cinder.keyring",
                                         "/etc/ceph/ceph.client.glance.keyring",
                                         "/etc/ceph/ceph.client.cinder-backup.keyring",
@@ -135,27 +133,28 @@ def test_no_key_or_password_on_a_command_line_or_in_plain_inputs(monitor, dev):
 
     def check(_):
         for r in monitor.commands():
-            for field in ("create", "update", "delete"):
+            for field in ("create", "update", "delete", "script"):
                 text = json.dumps(plain(r.inputs.get(field, "")))
                 assert not any(k in text for k in keys), f"{r.name}.{field} holds a key"
                 assert "PRIVATE KEY" not in text
-            # anything holding a key travels as a secret on stdin
-            raw = r.inputs.get("stdin")
+            # anything holding a key travels as a secret, on stdin or as a file's content
+            raw = r.inputs.get("content", r.inputs.get("stdin"))
             if raw is not None and any(k in json.dumps(plain(raw)) for k in keys):
-                assert is_secret(raw), f"{r.name} sends a key on stdin without marking it secret"
+                assert is_secret(raw), f"{r.name} sends a key without marking it secret"
+                assert set(r.secret_outputs) & {"stdin", "content"}, f"{r.name} would keep the key in state"
             assert is_secret(r.inputs["connection"]), f"{r.name}: SSH connection (private key) not secret"
-        # the steps that print a key: logging off and stdout a secret output
+        # the clients whose key comes back from the cluster: a secret output
         for c in CLIENTS:
             r = monitor.named(f"ceph-client-{c}-ensure")
-            assert plain(r.inputs["logging"]) == "none" and "stdout" in r.secret_outputs
+            assert "key" in r.secret_outputs and "connection" in r.secret_outputs
         for compute in ("compute1", "compute2"):
             r = monitor.named(f"{compute}-libvirt-secret-set")
             assert plain(r.inputs["stdin"]) == fake_key("cinder") and is_secret(r.inputs["stdin"])
             assert "--file" in script(r) and "--base64" not in script(r)
         keyring = monitor.named("controller1-keyring-glance-file")
-        assert is_secret(keyring.inputs["stdin"]) and fake_key("glance") in plain(keyring.inputs["stdin"])
-        assert "chmod 0640" in script(keyring) and "chown root:glance" in script(keyring)
-        assert "nova" in script(monitor.named("compute1-keyring-cinder-file"))
+        assert is_secret(keyring.inputs["content"]) and fake_key("glance") in plain(keyring.inputs["content"])
+        assert [plain(keyring.inputs[k]) for k in ("owner", "group", "mode")] == ["root", "glance", "0640"]
+        assert plain(monitor.named("compute1-keyring-cinder-file").inputs["group"]) == "nova"
         # the stack outputs hold no key either
         assert not any(k in json.dumps(d.outputs) for k in keys)
     return settled(d.resources).apply(check)
@@ -175,12 +174,12 @@ def test_a_service_restarts_only_on_its_own_config(monitor, dev):
         for name, r in restarts.items():
             service = name.split("-config-")[0].split("-", 1)[1]
             assert plain(r.inputs["triggers"]) == [sha256(p.configs[service])], name
-            assert "triggers[*]" in r.replace_on_changes
             assert script(r).endswith(f"systemctl restart {name.split('-restart-')[1]}\n")
-        # writing a file never replaces it: content changes go through `update`, not delete + create
-        for r in monitor.commands():
-            if r.name.endswith("-file"):
-                assert "triggers" not in r.inputs and plain(r.inputs["update"]) == script(r)
+        # files carry no triggers (a content change is an update), and a step's update is its create
+        for r in monitor.files():
+            assert "triggers" not in r.inputs
+        for r in monitor.of_kind("step"):
+            assert plain(r.inputs["update"]) == script(r)
     return settled(d.resources).apply(check)
 
 
@@ -265,8 +264,8 @@ def test_ssh_connection_pins_the_host_key(monitor, dev):
     def check(_):
         conn = plain(monitor.named("compute2-nova-config-file").inputs["connection"])
         assert conn["host"] == "192.0.2.22" and conn["user"] == "root" and conn["port"] == 22
-        assert conn["hostKey"] == dev["hosts"]["compute2"]["host_key"]
-        assert conn["privateKey"] == SSH_KEY
+        assert conn["host_key"] == dev["hosts"]["compute2"]["host_key"]
+        assert conn["private_key"] == SSH_KEY
     return settled(d.resources).apply(check)
 
 

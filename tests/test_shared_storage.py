@@ -5,7 +5,7 @@ import pytest
 from components import program
 from components.config import ConfigError
 from components.instances_share import compare_ids
-from harness import is_secret, plain, secrets, settled, stack_config, use_mocks
+from harness import is_secret, plain, secrets, settled, stack_config, text, use_mocks
 
 STORAGE_KEYS = {
     "storage1": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBs3kTw7M5hfvnA2bC4pYbUZ2WgbmHcIa8vDeIRBvXcV",
@@ -54,7 +54,7 @@ def error_for(cfg) -> str:
 
 
 def stdin(monitor, name):
-    return plain(monitor.named(name).inputs.get("stdin", ""))
+    return text(monitor.named(name))
 
 
 def script(monitor, name):
@@ -170,8 +170,8 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
         assert "Domain = cloud.example" in stdin(monitor, "compute1-instances-idmapd")
         assert [r.name for r in monitor.registrations if "qemu" in r.name] == []     # instances are not on gluster
         for r in monitor.commands():
-            text = plain(r.inputs.get("create", "")) + str(plain(r.inputs.get("stdin", "")))
-            assert "StrictHostKeyChecking no" not in text and "no_root_squash" not in text, r.name
+            body = str(plain(r.inputs.get("create", ""))) + str(text(r))
+            assert "StrictHostKeyChecking no" not in body and "no_root_squash" not in body, r.name
     return settled(d.resources).apply(check)
 
 
@@ -271,9 +271,9 @@ def test_nova_ssh_uses_pinned_known_hosts(monitor, shared):
         assert known == (f"compute1,192.0.2.21 {shared['hosts']['compute1']['host_key']}\n"
                          f"compute2,192.0.2.22 {shared['hosts']['compute2']['host_key']}\n")
         assert "StrictHostKeyChecking yes" in stdin(monitor, "compute1-migration-ssh-config")
-        key = monitor.named("compute1-migration-ssh-id-ed25519").inputs["stdin"]
-        assert is_secret(key) and plain(key) == "NOVA-PRIVATE-KEY"
-        assert "chmod 0600" in script(monitor, "compute1-migration-ssh-id-ed25519")
+        key_file = monitor.named("compute1-migration-ssh-id-ed25519")
+        assert is_secret(key_file.inputs["content"]) and plain(key_file.inputs["content"]) == "NOVA-PRIVATE-KEY"
+        assert plain(key_file.inputs["mode"]) == "0600" and "content" in key_file.secret_outputs
         assert "live_migration_scheme = ssh" in stdin(monitor, "compute1-nova-config-file")
         assert "listen_tcp = 0" in stdin(monitor, "compute1-migration-libvirt-file")
     return settled(d.resources).apply(check)

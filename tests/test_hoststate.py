@@ -1,0 +1,61 @@
+"""The dynamic providers' own logic: what is an update, what is a replace, what a read reports."""
+from unittest import mock
+
+from components import hoststate
+from components.hoststate import CephClientProvider, RemoteFileProvider, RemoteStepProvider, parse_caps, sha256
+
+CONN = {"host": "10.77.0.10", "port": 22, "user": "root", "private_key": "k", "host_key": "ssh-ed25519 AAAA"}
+
+
+def step(**kw):
+    return {"connection": CONN, "create": "echo a\n", "update": "echo a\n", "delete": None, "stdin": None,
+            "triggers": ["h1"], "description": "s", **kw}
+
+
+def test_a_changed_script_or_stdin_is_an_update_and_a_changed_trigger_a_replace():
+    p = RemoteStepProvider()
+    assert not p.diff("id", step(), step()).changes
+    d = p.diff("id", step(), step(create="echo b\n"))
+    assert d.changes and not d.replaces
+    assert p.diff("id", step(), step(stdin="x")).changes
+    d = p.diff("id", step(), step(triggers=["h2"]))
+    assert d.changes and d.replaces == ["triggers"] and d.delete_before_replace is False
+    # a rotated SSH key alone reruns nothing; another host does
+    assert not p.diff("id", step(), step(connection={**CONN, "private_key": "k2"})).changes
+    assert p.diff("id", step(), step(connection={**CONN, "host": "10.77.0.21"})).changes
+
+
+def file(**kw):
+    return {"connection": CONN, "path": "/etc/x", "content": "a\n", "owner": "root", "group": "root",
+            "mode": "0644", **kw}
+
+
+def test_file_diff_compares_what_refresh_reads_back():
+    p = RemoteFileProvider()
+    old = {**file(), "sha256": sha256("a\n")}
+    assert not p.diff("id", old, file()).changes
+    assert p.diff("id", {**old, "sha256": "edited-by-hand"}, file()).changes       # drift seen on refresh
+    assert p.diff("id", {**old, "mode": "0666"}, file()).changes
+    d = p.diff("id", old, file(path="/etc/y"))
+    assert d.replaces == ["path"]
+
+
+def test_file_read_reports_owner_mode_and_hash_but_never_the_content():
+    with mock.patch.object(hoststate, "ssh", return_value=(0, "cinder cinder 600\nabc123\n", "")):
+        r = RemoteFileProvider().read("id", {**file(), "sha256": sha256("a\n")})
+    assert (r.outs["owner"], r.outs["group"], r.outs["mode"], r.outs["sha256"]) == ("cinder", "cinder", "0600", "abc123")
+    assert r.outs["content"] == "a\n"          # the desired content, as given; the host's text is not stored
+    with mock.patch.object(hoststate, "ssh", return_value=(0, "MISSING\n", "")):
+        assert RemoteFileProvider().read("id", file()).id is None
+
+
+def test_caps_read_back_and_diffed():
+    text = "mgr=profile rbd pool=images\nmon=profile rbd\nosd=profile rbd pool=images\n"
+    caps = parse_caps(text)
+    assert caps == {"mgr": "profile rbd pool=images", "mon": "profile rbd", "osd": "profile rbd pool=images"}
+    props = {"connection": CONN, "cluster": "ceph", "name": "glance", "caps": caps, "script": "s"}
+    p = CephClientProvider()
+    assert not p.diff("id", {**props, "actual_caps": caps}, props).changes
+    assert p.diff("id", {**props, "actual_caps": {**caps, "osd": "allow *"}}, props).changes
+    with mock.patch.object(hoststate, "ssh", return_value=(0, "mon=allow r\n", "")):
+        assert CephClientProvider().read("client.glance", props).outs["actual_caps"] == {"mon": "allow r"}
