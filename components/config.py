@@ -501,6 +501,8 @@ class StackConfig(Model):
     nova: Optional[Nova] = Field(None, description="nova.conf `[libvirt]` RBD settings; unset leaves nova alone.")
     gluster: Optional[Gluster] = Field(None, description="GlusterFS trusted pool and volumes.")
     nfs_exports: list[NfsExport] = Field(default_factory=list, description="NFS exports.")
+    ganesha_options: dict[str, dict[str, Scalar]] = Field(
+        default_factory=dict, description="Further ganesha.conf blocks, e.g. {NFSv4: {Graceless: true}}.")
     instances_share: Optional[InstancesShare] = Field(None, description="Shared /var/lib/nova/instances for "
                                                       "live migration.")
     migration: Optional[Migration] = Field(None, description="libvirt live migration settings on the computes.")

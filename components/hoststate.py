@@ -205,7 +205,9 @@ class RemoteFileProvider(ResourceProvider):
         return UpdateResult(self._write(news))
 
     def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        wanted = {**news, "sha256": sha256(news["content"])}
+        # in a preview, content built from another resource's pending output (a key) is not known yet
+        known = isinstance(news.get("content"), str)
+        wanted = {**news, "sha256": sha256(news["content"]) if known else None}
         changed = [k for k in FILE_FIELDS if str(olds.get(k)) != str(wanted.get(k))]
         replaces = [k for k in ("path",) if k in changed]
         if olds.get("connection", {}).get("host") != news["connection"]["host"]:

@@ -19,18 +19,21 @@ from .service_config import ServiceConfig, ServiceConfigArgs
 GANESHA_CONF = "/etc/ganesha/ganesha.conf"
 
 
-def export_id(name: str) -> int:
-    """Stable per export name, so adding an export never renumbers the others (0 is the pseudo root)."""
-    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 60000 + 100
+def export_id(e: NfsExport) -> int:
+    """Stable per export, so adding one never renumbers the others (0 is the pseudo root); new when its path,
+    pseudo path or volume changes: ganesha 4.3 keeps serving the old pseudo path of an export whose Export_Id
+    stayed, and can crash on the next reload."""
+    key = f"{e.name}|{e.path}|{e.pseudo_path()}|{e.gluster_volume}"
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 60000 + 100
 
 
 def kernel_exports_path(e: NfsExport) -> str:
     return f"/etc/exports.d/openstack-storage-{e.name}.exports"
 
 
-def render_ganesha(exports: list[NfsExport]) -> str:
-    return render("ganesha.conf.j2", exports=[{"id": export_id(e.name), "spec": e} for e in
-                                              sorted(exports, key=lambda e: e.name)])
+def render_ganesha(exports: list[NfsExport], options: dict) -> str:
+    return render("ganesha.conf.j2", options=options,
+                  exports=[{"id": export_id(e), "spec": e} for e in sorted(exports, key=lambda e: e.name)])
 
 
 @dataclass
@@ -39,6 +42,7 @@ class NfsServerArgs:
     exports: list[NfsExport]
     manager: str
     ganesha_service: str = "nfs-ganesha"
+    ganesha_options: dict = None
 
 
 class NfsServer(Component):
@@ -57,7 +61,7 @@ class NfsServer(Component):
         self.ganesha = None
         if ganesha:
             self.ganesha = ServiceConfig(f"{name}-ganesha", ServiceConfigArgs(
-                args.target, GANESHA_CONF, render_ganesha(ganesha), "root", [args.ganesha_service], args.manager,
+                args.target, GANESHA_CONF, render_ganesha(ganesha, args.ganesha_options or {}), "root", [args.ganesha_service], args.manager,
                 mode="0644"), opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.after, *after]))
         kernel = [e for e in args.exports if e.server == "kernel"]
         files = [write_file(f"{name}-exports-{e.name}", args.target, kernel_exports_path(e),

@@ -106,7 +106,7 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     p.images = _image_sources(cfg, root or Path.cwd())
     ids: dict[int, str] = {}
     for e in cfg.nfs_exports:
-        other = ids.setdefault(export_id(e.name), e.name)
+        other = ids.setdefault(export_id(e), e.name)
         if other != e.name:
             raise ConfigError(f"nfs_exports[{e.name}]", f"its export id collides with {other!r}'s; rename one")
     return p
@@ -196,7 +196,8 @@ def _shared_storage(p: Plan, w: _Wiring, nova_ssh_key: Optional[pulumi.Output]) 
             opts=pulumi.ResourceOptions(depends_on=[glusterd[h] for h in brick_hosts])))
     for host in sorted({e.host for e in cfg.nfs_exports}):
         exports = [e for e in cfg.nfs_exports if e.host == host]
-        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, manager, cfg.service("nfs-ganesha")),
+        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, manager, cfg.service("nfs-ganesha"),
+                                                                cfg.ganesha_options),
                                  opts=pulumi.ResourceOptions(depends_on=[w.storage[f"gluster:{e.gluster_volume}"]
                                                                          for e in exports if e.gluster_volume])))
         for e in exports:

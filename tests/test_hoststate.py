@@ -59,3 +59,9 @@ def test_caps_read_back_and_diffed():
     assert p.diff("id", {**props, "actual_caps": {**caps, "osd": "allow *"}}, props).changes
     with mock.patch.object(hoststate, "ssh", return_value=(0, "mon=allow r\n", "")):
         assert CephClientProvider().read("client.glance", props).outs["actual_caps"] == {"mon": "allow r"}
+
+
+def test_file_diff_with_content_not_yet_known_is_a_change():
+    from pulumi.output import Unknown  # what a preview hands the provider for a pending output
+    old = {**file(), "sha256": sha256("a\n")}
+    assert RemoteFileProvider().diff("id", old, file(content=Unknown())).changes
