@@ -159,9 +159,11 @@ class CephClientSection(Model):
     runtime_group: str = Field("kvm", description="Group of those directories.")
     options: dict[str, Scalar] = Field(default_factory=dict, description="Further `[client]` options, verbatim.")
 
-    def settings(self) -> dict[str, Scalar]:
-        fixed = self.model_dump(exclude={"runtime_owner", "runtime_group", "options"}, exclude_none=True)
-        return {**fixed, **self.options}
+    def settings(self, qemu: bool) -> dict[str, Scalar]:
+        """The section for a host; admin socket and log paths are qemu's, so only computes (`qemu`) get them,
+        elsewhere they would make every librbd client (cinder-volume, glance-api) warn about missing dirs."""
+        skip = {"runtime_owner", "runtime_group", "options"} | (set() if qemu else {"admin_socket", "log_file"})
+        return {**self.model_dump(exclude=skip, exclude_none=True), **self.options}
 
     def runtime_dirs(self) -> list[str]:
         return sorted({p.rsplit("/", 1)[0] for p in (self.admin_socket, self.log_file) if p and "/" in p})

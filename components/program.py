@@ -48,7 +48,8 @@ class Deployment:
 @dataclass
 class Plan:
     cfg: StackConfig
-    ceph_conf: Optional[str] = None
+    ceph_conf: dict[bool, str] = field(default_factory=dict)
+    """Rendered ceph.conf, for computes (True, with qemu's admin socket and log) and for other hosts."""
     configs: dict[str, str] = field(default_factory=dict)
     """service -> rendered config file."""
     backend_names: dict[str, str] = field(default_factory=dict)
@@ -97,7 +98,8 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     cfg = load(values, secret_keys_set)
     p = Plan(cfg)
     if cfg.ceph:
-        p.ceph_conf = render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings())
+        p.ceph_conf = {qemu: render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings(qemu))
+                       for qemu in (True, False)}
     for service, (module, _, _) in SERVICES.items():
         if module.wanted(cfg):
             p.configs[service] = module.render_conf(cfg)
@@ -161,7 +163,7 @@ def _ceph(p: Plan, w: _Wiring) -> None:
     computes = set(cfg.hosts_with("nova-compute"))
     for host, placed in sorted(cfg.keyrings().items()):
         conf = w.add(CephConf(f"{host}-ceph-conf", CephConfArgs(
-            hosts[host], ceph.conf_path(), p.ceph_conf,
+            hosts[host], ceph.conf_path(), p.ceph_conf[host in computes],
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
             runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group)),
             host, [ceph.conf_path()])

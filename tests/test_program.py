@@ -89,6 +89,9 @@ def test_rendered_configs_reach_exactly_their_hosts(monitor, dev):
         ceph_conf = stdin(monitor.named("compute2-ceph-conf-file")).splitlines()
         assert "fsid = 6f0c4d2e-3b7a-4c55-9a61-0d2b8e4f7a10" in ceph_conf and "[client]" in ceph_conf
         assert "rbd_cache = true" in ceph_conf
+        assert "admin_socket = /var/run/ceph/guests/$cluster-$type.$id.$pid.$cctid.asok" in ceph_conf
+        controller = stdin(monitor.named("controller1-ceph-conf-file")).splitlines()
+        assert "rbd_cache = true" in controller and not [l for l in controller if l.startswith(("admin_socket", "log_file"))]
     return settled(d.resources).apply(check)
 
 
