@@ -1,0 +1,48 @@
+"""The real engine (scripts/toolchain.sh) on a tiny program: up creates, a second up changes nothing."""
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = ROOT / ".toolchain" / "bin"
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture
+def engine(tmp_path):
+    if not (BIN / "pulumi").exists():
+        pytest.fail("the engine is not built: run `make toolchain` (make test does it first)")
+    env = {**os.environ, "PATH": f"{BIN}:{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+           "PULUMI_HOME": str(tmp_path / "home"), "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
+           "PULUMI_CONFIG_PASSPHRASE": "engine-test", "PULUMI_SKIP_UPDATE_CHECK": "true",
+           "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PULUMI_PYTHON_CMD": str(ROOT / ".venv/bin/python"),
+           "PYTHONPATH": str(ROOT)}
+    (tmp_path / "state").mkdir()
+    work = tmp_path / "program"
+    shutil.copytree(ROOT / "tests" / "engine_program", work)
+
+    def pulumi(*args: str) -> str:
+        r = subprocess.run(["pulumi", "--non-interactive", *args], cwd=work, env=env, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, f"pulumi {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}"
+        return r.stdout
+    return pulumi, tmp_path
+
+
+def test_up_then_a_second_up_reports_no_changes(engine):
+    pulumi, tmp = engine
+    target = tmp / "written-by-the-engine"
+    assert pulumi("version").strip() == "v3.259.0"
+    pulumi("stack", "init", "check")
+    pulumi("config", "set", "target", str(target))
+    first = pulumi("up", "--yes", "--skip-preview")
+    assert "+ 2 created" in first and target.read_text() == "engine-check\n"
+    target.unlink()
+    second = pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+    assert "2 unchanged" in second
+    assert not target.exists(), "the second up ran the step again"
+    assert pulumi("stack", "output", "stdout").strip() == str(target)
