@@ -37,8 +37,18 @@ if ! ceph osd pool ls | grep -qxF -- "$p"; then
   ceph osd pool create "$p" {p.pg_num or ""}
   echo "created pool $p"
 fi
+# pg_num is compared with its target: since Nautilus the mgr walks the actual count there step by step
+get() {{
+  if [ "$1" = pg_num ]; then
+    ceph osd pool ls detail | awk -v p="'$p'" '$3 == p {{ t = ""
+      for (i = 1; i < NF; i++) {{ if ($i == "pg_num") n = $(i + 1); if ($i == "pg_num_target") t = $(i + 1) }}
+      print (t != "" ? t : n) }}'
+  else
+    ceph osd pool get "$p" "$1" | sed 's/^[^:]*: //'
+  fi
+}}
 ensure() {{
-  [ "$(ceph osd pool get "$p" "$1" | sed 's/^[^:]*: //')" = "$2" ] || {{ ceph osd pool set "$p" "$1" "$2"; echo "set $1 $2"; }}
+  [ "$(get "$1")" = "$2" ] || {{ ceph osd pool set "$p" "$1" "$2"; echo "set $1 $2"; }}
 }}
 {lines}
 if ! ceph osd pool application get "$p" | grep -q '"{p.application}"'; then

@@ -249,7 +249,7 @@ def test_pool_and_client_scripts_check_state_first(monitor, dev):
         assert "ensure pg_autoscale_mode off" in vol and vol.index("pg_autoscale_mode off") < vol.index("ensure pg_num 128")
         assert "pgp_num" not in vol
         img = script(monitor.named("ceph-pool-images-ensure"))
-        assert "ensure pg_autoscale_mode on" in img and "pg_num" not in img.replace("pg_autoscale", "")
+        assert "ensure pg_autoscale_mode on" in img and "ensure pg_num" not in img
         assert "rbd --cluster ceph pool init" in img and "ensure size 3" in img
         cinder = script(monitor.named("ceph-client-cinder-ensure"))
         assert cinder.index("ceph auth get \"$c\"") < cinder.index("auth get-or-create")
