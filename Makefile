@@ -6,12 +6,12 @@ ENV := . scripts/env.sh &&
 # The example `dev` stack's passphrase: it guards only an example key that opens no host.
 DEV_PASSPHRASE ?= example-dev-only
 
-.PHONY: help venv toolchain test unit preview-dev reference demo
+.PHONY: help venv toolchain lab-install test unit preview-dev reference demo lab-down
 
 help:
-	@echo "make demo   - toolchain + lab + pulumi up --stack lab"
-	@echo "make test   - all tests (unit, engine)"
-	@echo "make toolchain / make preview-dev / make reference"
+	@echo "make demo   - toolchain + lab + pulumi up --stack lab, leaves a converged lab (make lab-down stops it)"
+	@echo "make test   - all tests: unit (mocks), the real engine, the lab's real hosts"
+	@echo "make toolchain / make unit / make preview-dev / make reference / make lab-down"
 
 venv: .venv/.installed
 .venv/.installed: requirements.txt
@@ -23,12 +23,26 @@ toolchain:
 unit: venv
 	@$(PHASE) unit-tests .venv/bin/python -m pytest -q tests -m "not engine"
 
-test: venv toolchain
+lab-install:
+	@$(PHASE) lab-install bash lab/install.sh
+
+# Unit tests, the engine test and the lab tests (they bring the lab up when it is down, and down again).
+test: venv toolchain lab-install
 	@$(PHASE) tests bash -c '$(ENV) python -m pytest -q tests'
 
 preview-dev: venv toolchain
 	@$(PHASE) preview-dev bash -c '$(ENV) export PULUMI_CONFIG_PASSPHRASE=$(DEV_PASSPHRASE) && \
 	  (pulumi stack select dev 2>/dev/null || pulumi stack init dev) && pulumi preview --stack dev --diff'
+
+demo: venv toolchain lab-install
+	@$(PHASE) lab-up bash lab/lab.sh up
+	@$(PHASE) lab-stack bash -c '$(ENV) python lab/stack.py'
+	@$(PHASE) pulumi-up bash -c '$(ENV) export PULUMI_CONFIG_PASSPHRASE_FILE=$$PWD/lab/run/passphrase && \
+	  pulumi up --stack lab --yes --skip-preview'
+	@$(PHASE) summary bash -c '$(ENV) export PULUMI_CONFIG_PASSPHRASE_FILE=$$PWD/lab/run/passphrase && python lab/summary.py'
+
+lab-down:
+	@$(PHASE) lab-down bash lab/lab.sh down
 
 # Regenerates the config reference in README.md from the typed config's own descriptions.
 reference: venv
