@@ -18,7 +18,14 @@
 set -euo pipefail
 
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The lab's state (keys, daemon data, per-host overlays) must stay visible inside the hosts, which mount their own
+# /tmp, /run, /root and /srv and overlays of /etc and /var: when the checkout lives under one of those, the state
+# goes under /opt and lab/run is a link to it.
 RUN=$LAB/run
+case "$LAB/" in
+  /tmp/* | /run/* | /root/* | /srv/* | /etc/* | /var/*)
+    RUN=/opt/openstack-storage-lab/$(printf '%s' "$LAB" | sha256sum | cut -c1-12) ;;
+esac
 BRIDGE=osbr0
 GATEWAY=10.77.0.1
 PREFIX=24
@@ -552,7 +559,7 @@ cmd_up() {
     log "lab is already up (lab/run/lab.json; 'lab.sh down' first to recreate)"
     exit 0
   fi
-  if [ -e "$RUN" ] || ip link show "$BRIDGE" >/dev/null 2>&1 || ip netns list | grep -q "^$NS_PREFIX"; then
+  if [ -e "$RUN" ] || [ -L "$LAB/run" ] || ip link show "$BRIDGE" >/dev/null 2>&1 || ip netns list | grep -q "^$NS_PREFIX"; then
     log "leftovers of an earlier lab found: taking them down first"
     cmd_down
   fi
@@ -566,6 +573,7 @@ cmd_up() {
 
   phase_start "network (bridge, 5 netns, veths)"
   mkdir -p "$RUN/ssh"
+  [ "$RUN" = "$LAB/run" ] || ln -sfn "$RUN" "$LAB/run"
   ssh-keygen -q -t ed25519 -N '' -C "lab" -f "$RUN/ssh/id_ed25519"
   chmod 0600 "$RUN/ssh/id_ed25519"
   make_network
@@ -708,6 +716,7 @@ cmd_down() {
   for p in "${anchors[@]}" "${daemons[@]}"; do alive "$p" && still=$((still + 1)); done
   if [ "$still" -ne 0 ]; then die "$still lab processes still running; lab/run kept"; fi
   rm -rf "$RUN"
+  [ ! -L "$LAB/run" ] || rm -f "$LAB/run"
   # their zombies, until PID 1 reaps them (it does so every 2 s or so), so `ps` shows nothing of the lab
   local i z
   for ((i = 0; i < 50; i++)); do
