@@ -5,40 +5,8 @@ import pytest
 from components import program
 from components.config import ConfigError
 from components.instances_share import compare_ids
+from conftest import STORAGE_KEYS
 from harness import is_secret, plain, secrets, settled, stack_config, text, use_mocks
-
-STORAGE_KEYS = {
-    "storage1": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBs3kTw7M5hfvnA2bC4pYbUZ2WgbmHcIa8vDeIRBvXcV",
-    "storage2": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9cO2kq1+5TJvB0JtBvQ9Yf2sPbHc3S8yQ0rjVqJd8m",
-}
-
-
-@pytest.fixture
-def shared(dev):
-    """The example environment plus two storage hosts serving Gluster and NFS, and all four cinder backends."""
-    dev["hosts"]["storage1"] = {"address": "192.0.2.41", "host_key": STORAGE_KEYS["storage1"],
-                                "roles": ["gluster-server"]}
-    dev["hosts"]["storage2"] = {"address": "192.0.2.42", "host_key": STORAGE_KEYS["storage2"],
-                                "roles": ["gluster-server", "nfs-server"]}
-    dev["gluster"] = {"volumes": [{"name": "cinder-vol", "replica": 2, "force": True, "owner_uid": 165,
-                                   "owner_gid": 165, "bricks": [{"host": "storage1", "path": "/srv/gluster/b1"},
-                                                                {"host": "storage2", "path": "/srv/gluster/b1"}]}]}
-    dev["nfs_exports"] = [
-        {"name": "instances", "host": "storage2", "path": "/srv/nfs/instances", "clients": ["192.0.2.0/24"],
-         "owner": "nova:nova"},
-        {"name": "cinder-nfs", "host": "storage2", "server": "kernel", "path": "/srv/nfs/cinder",
-         "clients": ["192.0.2.0/24", "198.51.100.0/24"]},
-        {"name": "cinder-gluster", "host": "storage2", "gluster_volume": "cinder-vol", "clients": ["192.0.2.0/24"]},
-    ]
-    dev["cinder"]["backends"] += [
-        {"type": "nfs", "name": "nfs", "export": "cinder-nfs", "mount_options": "vers=4.1"},
-        {"type": "glusterfs", "name": "gluster", "volume": "cinder-vol"},
-        {"type": "lvm", "name": "lvm", "volume_group": "cinder-volumes", "target_helper": "tgtadm"},
-    ]
-    dev["instances_share"] = {"export": "instances", "idmap_domain": "cloud.example"}
-    dev["migration"] = {"transport": "tls"}
-    return dev
-
 
 def deploy(cfg):
     stack_config(cfg)
