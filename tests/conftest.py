@@ -45,19 +45,19 @@ STORAGE_KEYS = {
 @pytest.fixture
 def shared(dev):
     """The example environment plus two storage hosts serving Gluster and NFS, and all four cinder backends."""
-    dev["hosts"]["storage1"] = {"address": "192.0.2.41", "host_key": STORAGE_KEYS["storage1"],
+    dev["hosts"]["storage1"] = {"address": "203.0.113.41", "host_key": STORAGE_KEYS["storage1"],
                                 "roles": ["gluster-server"]}
-    dev["hosts"]["storage2"] = {"address": "192.0.2.42", "host_key": STORAGE_KEYS["storage2"],
+    dev["hosts"]["storage2"] = {"address": "203.0.113.42", "host_key": STORAGE_KEYS["storage2"],
                                 "roles": ["gluster-server", "nfs-server"]}
     dev["gluster"] = {"volumes": [{"name": "cinder-vol", "replica": 2, "force": True, "owner_uid": 165,
                                    "owner_gid": 165, "bricks": [{"host": "storage1", "path": "/srv/gluster/b1"},
                                                                 {"host": "storage2", "path": "/srv/gluster/b1"}]}]}
     dev["nfs_exports"] = [
-        {"name": "instances", "host": "storage2", "path": "/srv/nfs/instances", "clients": ["192.0.2.0/24"],
+        {"name": "instances", "host": "storage2", "path": "/srv/nfs/instances", "clients": ["203.0.113.0/24"],
          "owner": "nova:nova"},
         {"name": "cinder-nfs", "host": "storage2", "server": "kernel", "path": "/srv/nfs/cinder",
-         "clients": ["192.0.2.0/24", "198.51.100.0/24"]},
-        {"name": "cinder-gluster", "host": "storage2", "gluster_volume": "cinder-vol", "clients": ["192.0.2.0/24"]},
+         "clients": ["203.0.113.0/24", "198.51.100.0/24"]},
+        {"name": "cinder-gluster", "host": "storage2", "gluster_volume": "cinder-vol", "clients": ["203.0.113.0/24"]},
     ]
     dev["cinder"]["backends"] += [
         {"type": "nfs", "name": "nfs", "export": "cinder-nfs", "mount_options": "vers=4.1"},

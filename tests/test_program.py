@@ -266,7 +266,7 @@ def test_ssh_connection_pins_the_host_key(monitor, dev):
 
     def check(_):
         conn = plain(monitor.named("compute2-nova-config-file").inputs["connection"])
-        assert conn["host"] == "192.0.2.22" and conn["user"] == "root" and conn["port"] == 22
+        assert conn["host"] == "203.0.113.22" and conn["user"] == "root" and conn["port"] == 22
         assert conn["host_key"] == dev["hosts"]["compute2"]["host_key"]
         assert conn["private_key"] == SSH_KEY
     return settled(d.resources).apply(check)

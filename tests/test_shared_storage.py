@@ -54,8 +54,8 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
         assert section(conf, "lvm") == ["volume_backend_name = lvm", "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver",
                                         "volume_group = cinder-volumes", "target_helper = tgtadm", "target_protocol = iscsi"]
         assert "GlusterfsDriver" not in conf
-        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-nfs") == "192.0.2.42:/srv/nfs/cinder\n"
-        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-gluster") == "192.0.2.42:/cinder-gluster\n"
+        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-nfs") == "203.0.113.42:/srv/nfs/cinder\n"
+        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-gluster") == "203.0.113.42:/cinder-gluster\n"
         # the restarts see the shares files too
         trig = plain(monitor.named("controller1-cinder-config-restart-cinder-volume").inputs["triggers"])
         assert len(trig) == 3
@@ -113,27 +113,27 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
     def check(_):
         ganesha = stdin(monitor, "storage2-nfs-ganesha-file")
         assert ganesha.count("EXPORT {") == 2 and ganesha.count("Squash = Root_Squash;") == 2
-        assert "No_Root_Squash" not in ganesha and "Clients = 192.0.2.0/24;" in ganesha
+        assert "No_Root_Squash" not in ganesha and "Clients = 203.0.113.0/24;" in ganesha
         assert 'Path = "/srv/nfs/instances";' in ganesha and 'Pseudo = "/instances";' in ganesha
         assert 'Name = GLUSTER;' in ganesha and 'Volume = "cinder-vol";' in ganesha
         kernel = stdin(monitor, "storage2-nfs-exports-cinder-nfs").splitlines()[-1]
-        assert kernel == ("/srv/nfs/cinder 192.0.2.0/24(rw,sync,no_subtree_check,root_squash) "
+        assert kernel == ("/srv/nfs/cinder 203.0.113.0/24(rw,sync,no_subtree_check,root_squash) "
                           "198.51.100.0/24(rw,sync,no_subtree_check,root_squash)")
         assert "chown nova:nova /srv/nfs/instances" in script(monitor, "storage2-nfs-dirs")
         for host in ("storage1", "storage2"):
             assert "rpc-auth-allow-insecure" not in stdin(monitor, f"{host}-glusterd-file")
         gv = script(monitor, "gluster-volume-cinder-vol-ensure")
         assert "server.allow-insecure" not in gv and "ensure nfs.disable on" in gv
-        assert "replica 2 transport tcp 192.0.2.41:/srv/gluster/b1 192.0.2.42:/srv/gluster/b1 force" in gv
+        assert "replica 2 transport tcp 203.0.113.41:/srv/gluster/b1 203.0.113.42:/srv/gluster/b1 force" in gv
         libvirtd = stdin(monitor, "compute1-migration-libvirt-file")
         assert "listen_tls = 1" in libvirtd and "listen_tcp = 0" in libvirtd and "auth_tcp" not in libvirtd
         assert "systemctl enable --now libvirtd-tls.socket" in script(monitor, "compute1-migration-socket")
         nova = stdin(monitor, "compute1-nova-config-file")
         assert "live_migration_scheme = tls" in nova
         hosts = script(monitor, "compute2-migration-hosts")
-        assert "192.0.2.21 compute1" in hosts and "192.0.2.22 compute2" in hosts and "controller1" not in hosts
+        assert "203.0.113.21 compute1" in hosts and "203.0.113.22 compute2" in hosts and "controller1" not in hosts
         mount = script(monitor, "compute1-instances-mount")
-        assert "192.0.2.42:/instances /var/lib/nova/instances nfs4 defaults,_netdev 0 0" in mount
+        assert "203.0.113.42:/instances /var/lib/nova/instances nfs4 defaults,_netdev 0 0" in mount
         assert 'mountpoint -q "$dir" || { mount "$dir"' in mount
         assert "Domain = cloud.example" in stdin(monitor, "compute1-instances-idmapd")
         assert [r.name for r in monitor.registrations if "qemu" in r.name] == []     # instances are not on gluster
@@ -148,7 +148,7 @@ def test_named_insecure_opt_ins(monitor, shared):
     shared["gluster"]["volumes"][0]["insecure_ports"] = True
     shared["nfs_exports"][0]["no_root_squash"] = True
     shared["migration"] = {"transport": "tcp", "allow_insecure_tcp": True}
-    shared["hosts"]["storage3"] = {"address": "192.0.2.43", "host_key": STORAGE_KEYS["storage1"].replace("IBs", "IBt"),
+    shared["hosts"]["storage3"] = {"address": "203.0.113.43", "host_key": STORAGE_KEYS["storage1"].replace("IBs", "IBt"),
                                    "roles": ["gluster-server"]}
     _, d = deploy(shared)
 
@@ -222,7 +222,7 @@ def test_gluster_instances_turn_dynamic_ownership_off(monitor, shared):
     def check(_):
         assert stdin(monitor, "compute1-migration-libvirt-file-qemu-conf").endswith("dynamic_ownership = 0\n")
         mount = script(monitor, "compute1-instances-mount")
-        assert "192.0.2.41:/cinder-vol /var/lib/nova/instances glusterfs" in mount
+        assert "203.0.113.41:/cinder-vol /var/lib/nova/instances glusterfs" in mount
         assert "mount \"$dir\"" not in mount and "fstab only" in mount
     return settled(d.resources).apply(check)
 
@@ -236,8 +236,8 @@ def test_nova_ssh_uses_pinned_known_hosts(monitor, shared):
 
     def check(_):
         known = stdin(monitor, "compute1-migration-ssh-known-hosts")
-        assert known == (f"compute1,192.0.2.21 {shared['hosts']['compute1']['host_key']}\n"
-                         f"compute2,192.0.2.22 {shared['hosts']['compute2']['host_key']}\n")
+        assert known == (f"compute1,203.0.113.21 {shared['hosts']['compute1']['host_key']}\n"
+                         f"compute2,203.0.113.22 {shared['hosts']['compute2']['host_key']}\n")
         assert "StrictHostKeyChecking yes" in stdin(monitor, "compute1-migration-ssh-config")
         key_file = monitor.named("compute1-migration-ssh-id-ed25519")
         assert is_secret(key_file.inputs["content"]) and plain(key_file.inputs["content"]) == "NOVA-PRIVATE-KEY"
