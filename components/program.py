@@ -28,7 +28,8 @@ from .keyring import CephKeyring, CephKeyringArgs
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .remote import targets
 from .render import render
-from .service_config import ServiceConfigArgs
+from .hoststate import RemoteFile
+from .service_config import ServiceConfig, ServiceConfigArgs
 
 SERVICES = {  # service -> (module, component class, group its config is readable by)
     "glance": (glance, glance.GlanceConfig, "glance"),
@@ -117,35 +118,32 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
 @dataclass
 class _Wiring:
     """What deploy() builds up: per host, what its services need first; per role, what must finish before the
-    service is in use; every component; and the per-host summary that becomes a stack output."""
+    service is in use; and every component."""
     cfg: StackConfig
     hosts: dict
     ready: dict[str, list] = field(default_factory=dict)
     loaded: dict[str, list] = field(default_factory=dict)
     storage: dict[str, pulumi.Resource] = field(default_factory=dict)
     created: list = field(default_factory=list)
-    summary: dict[str, dict] = field(default_factory=dict)
 
-    def add(self, component, host: Optional[str] = None, files: Sequence[str] = ()):
+    def add(self, component, host: Optional[str] = None):
         self.created.append(component)
         if host:
             self.ready[host].append(component)
-            self.summary[host]["files"].extend(files)
         return component
 
 
 def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
     """Register every resource. `secrets`: the stack's secret config values (Outputs) by key."""
     cfg = p.cfg
-    w = _Wiring(cfg, targets(cfg, secrets["ssh_private_key"]), ready={h: [] for h in cfg.hosts},
-                summary={h: {"files": [], "restarts": []} for h in cfg.hosts})
+    w = _Wiring(cfg, targets(cfg, secrets["ssh_private_key"]), ready={h: [] for h in cfg.hosts})
     if cfg.ceph:
         _ceph(p, w)
     _shared_storage(p, w, secrets.get("nova_ssh_private_key"))
     _services(p, w)
     if cfg.openstack:
         w.created += _openstack(p, provider(cfg.openstack, secrets.get("openstack_password")), w.loaded)
-    outputs = {"hosts": w.summary,
+    outputs = {"hosts": summary(cfg, w.created),
                "libvirt_secret_uuid": str(cfg.ceph.libvirt_secret_uuid) if cfg.ceph else None}
     return Deployment(outputs, w.created)
 
@@ -165,13 +163,12 @@ def _ceph(p: Plan, w: _Wiring) -> None:
         conf = w.add(CephConf(f"{host}-ceph-conf", CephConfArgs(
             hosts[host], ceph.conf_path(), p.ceph_conf[host in computes],
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
-            runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group)),
-            host, [ceph.conf_path()])
+            runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group)), host)
         for client, (owner, group, mode) in sorted(placed.items()):
             path = ceph.keyring_path(client)
             w.add(CephKeyring(f"{host}-keyring-{client}",
                               CephKeyringArgs(hosts[host], path, client, clients[client].key, owner, group, mode),
-                              opts=pulumi.ResourceOptions(depends_on=[clients[client], conf])), host, [path])
+                              opts=pulumi.ResourceOptions(depends_on=[clients[client], conf])), host)
     secret_client = cfg.libvirt_client()
     if secret_client:
         for host in sorted(computes):
@@ -188,7 +185,7 @@ def _shared_storage(p: Plan, w: _Wiring, nova_ssh_key: Optional[pulumi.Output]) 
     insecure = {b.host for v in volumes if v.insecure_ports for b in v.bricks}
     glusterd = {h: w.add(GlusterdConfig(f"{h}-glusterd", ServiceConfigArgs(
         hosts[h], GLUSTERD_VOL, render("glusterd.vol.j2", insecure=h in insecure), "root",
-        [cfg.service("glusterd")], manager, mode="0644")), h, [GLUSTERD_VOL])
+        [cfg.service("glusterd")], manager, mode="0644")), h)
         for h in cfg.hosts_with("gluster-server") if cfg.gluster}
     for v in volumes:
         brick_hosts = sorted({b.host for b in v.bricks})
@@ -216,14 +213,13 @@ def _shared_storage(p: Plan, w: _Wiring, nova_ssh_key: Optional[pulumi.Output]) 
             source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", f"gluster:{v.name}"
         for h in computes:
             w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(hosts[h], share, source, fstype, ids.agreed),
-                                 opts=pulumi.ResourceOptions(depends_on=[w.storage[store]])), h, ["/etc/fstab"])
+                                 opts=pulumi.ResourceOptions(depends_on=[w.storage[store]])), h)
     if cfg.migration:
         pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
         for h in computes:
             w.add(LiveMigration(f"{h}-migration", MigrationArgs(
                 hosts[h], cfg.migration, pinned, manager, cfg.service("libvirtd"),
-                gluster_instances=bool(share and share.gluster_volume), nova_ssh_key=nova_ssh_key)),
-                h, [LIBVIRTD_CONF])
+                gluster_instances=bool(share and share.gluster_volume), nova_ssh_key=nova_ssh_key)), h)
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
@@ -257,9 +253,26 @@ def _services(p: Plan, w: _Wiring) -> None:
             w.created.append(conf)
             for role, name in zip(roles, names):
                 w.loaded.setdefault(role, []).append(conf.restarts.get(name, conf.file))
-            w.summary[host]["files"].extend([module.PATH, *files])
-            if cfg.service_manager != "none":
-                w.summary[host]["restarts"].extend(names)
+
+
+def summary(cfg: StackConfig, created: list) -> dict:
+    """Per host, the files the program owns and the services it restarts, read off the resources themselves."""
+    out = {h: {"files": [], "restarts": []} for h in cfg.hosts}
+    todo, seen = list(created), set()
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, pulumi.Resource) and id(item) not in seen:
+            seen.add(id(item))
+            if isinstance(item, RemoteFile):
+                out[item.host]["files"].append(item.path)
+            if isinstance(item, ServiceConfig):
+                out[item.host]["restarts"].extend(item.restarts)
+            todo.extend(v for k, v in vars(item).items() if not k.startswith("_") and k != "after")
+    return {h: {k: sorted(set(v)) for k, v in what.items()} for h, what in out.items()}
 
 
 def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pulumi.Resource]]) -> list:

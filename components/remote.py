@@ -63,9 +63,10 @@ def run(name: str, target: Target, script: str, *, parent: pulumi.Resource,
 def write_file(name: str, target: Target, path: str, content: pulumi.Input[str], *, owner: str, group: str,
                mode: str, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> RemoteFile:
     """A file with owner, group and mode, read back on refresh. Secret content (a keyring) stays secret."""
-    return RemoteFile(name, target.connection, path, content, owner, group, mode,
-                      opts=pulumi.ResourceOptions(parent=parent,
-                                                  depends_on=[*getattr(parent, "after", []), *depends_on]))
+    f = RemoteFile(name, target.connection, path, content, owner, group, mode,
+                   opts=pulumi.ResourceOptions(parent=parent, depends_on=[*getattr(parent, "after", []), *depends_on]))
+    f.host, f.path = target.host, path
+    return f
 
 
 def restart(name: str, target: Target, service: str, manager: str, config_hashes: Sequence[str], *,

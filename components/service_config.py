@@ -39,6 +39,7 @@ class ServiceConfig(Component):
         super().__init__(self.TYPE, name, opts)
         files = {args.path: args.content, **args.extra_files}
         self.content = args.content
+        self.host = args.target.host
         self.file = None
         self.files = []
         for path, content in files.items():

@@ -305,3 +305,18 @@ def test_an_nfs_backend_alone_waits_for_its_export(monitor, shared):
         assert monitor.depends_on("controller1-cinder-config-file", "storage2-nfs-exportfs")
         assert not monitor.depends_on("controller1-cinder-config-file", "gluster-volume-cinder-vol-ensure")
     return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_summary_lists_every_file_and_restart_per_host(monitor, shared):
+    _, d = deploy(shared)
+
+    def check(_):
+        storage2 = d.outputs["hosts"]["storage2"]
+        assert storage2["restarts"] == ["glusterd", "nfs-ganesha"]
+        assert {"/etc/glusterfs/glusterd.vol", "/etc/ganesha/ganesha.conf",
+                "/etc/exports.d/openstack-storage-cinder-nfs.exports"} <= set(storage2["files"])
+        compute = d.outputs["hosts"]["compute1"]
+        assert compute["restarts"] == ["libvirtd", "nova-compute"] and "/etc/idmapd.conf" in compute["files"]
+        assert d.outputs["hosts"]["controller1"]["restarts"] == ["cinder-backup", "cinder-volume", "glance-api", "tgt"]
+    return settled(d.resources).apply(check)
