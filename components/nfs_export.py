@@ -64,11 +64,11 @@ class NfsServer(Component):
                 args.target, GANESHA_CONF, render_ganesha(ganesha, args.ganesha_options or {}), "root", [args.ganesha_service], args.manager,
                 mode="0644"), opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.after, *after]))
         kernel = [e for e in args.exports if e.server == "kernel"]
-        files = [write_file(f"{name}-exports-{e.name}", args.target, kernel_exports_path(e),
+        self.exports = [write_file(f"{name}-exports-{e.name}", args.target, kernel_exports_path(e),
                             render("exports.j2", export=e), owner="root", group="root", mode="0644",
                             parent=self, depends_on=after) for e in kernel]
         self.exportfs = None
         if kernel:
-            self.exportfs = run(f"{name}-exportfs", args.target, "exportfs -ra", parent=self, depends_on=files,
+            self.exportfs = run(f"{name}-exportfs", args.target, "exportfs -ra", parent=self, depends_on=self.exports,
                                 triggers=[sha256(render("exports.j2", export=e)) for e in kernel])
         self.register_outputs({})
