@@ -15,3 +15,20 @@ class Component(pulumi.ComponentResource):
         super().__init__(type_, name, {}, opts)
         deps = opts.depends_on if opts and opts.depends_on else []
         self.after: list[pulumi.Resource] = list(deps) if isinstance(deps, (list, tuple)) else [deps]
+
+
+def resources_in(items) -> list[pulumi.Resource]:
+    """Every resource in `items` (resources, lists, dicts) and, recursively, in their public attributes:
+    a component's children as its constructor kept them."""
+    found, todo, seen = [], list(items), set()
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, pulumi.Resource) and id(item) not in seen:
+            seen.add(id(item))
+            found.append(item)
+            todo.extend(v for k, v in vars(item).items() if not k.startswith("_") and k != "after")
+    return found

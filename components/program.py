@@ -28,6 +28,7 @@ from .keyring import CephKeyring, CephKeyringArgs
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .remote import targets
 from .render import render
+from .base import resources_in
 from .hoststate import RemoteFile
 from .service_config import ServiceConfig, ServiceConfigArgs
 
@@ -258,20 +259,11 @@ def _services(p: Plan, w: _Wiring) -> None:
 def summary(cfg: StackConfig, created: list) -> dict:
     """Per host, the files the program owns and the services it restarts, read off the resources themselves."""
     out = {h: {"files": [], "restarts": []} for h in cfg.hosts}
-    todo, seen = list(created), set()
-    while todo:
-        item = todo.pop(0)
-        if isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            todo.extend(item)
-        elif isinstance(item, pulumi.Resource) and id(item) not in seen:
-            seen.add(id(item))
-            if isinstance(item, RemoteFile):
-                out[item.host]["files"].append(item.path)
-            if isinstance(item, ServiceConfig):
-                out[item.host]["restarts"].extend(item.restarts)
-            todo.extend(v for k, v in vars(item).items() if not k.startswith("_") and k != "after")
+    for r in resources_in(created):
+        if isinstance(r, RemoteFile):
+            out[r.host]["files"].append(r.path)
+        if isinstance(r, ServiceConfig):
+            out[r.host]["restarts"].extend(r.restarts)
     return {h: {k: sorted(set(v)) for k, v in what.items()} for h, what in out.items()}
 
 

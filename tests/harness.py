@@ -157,18 +157,8 @@ def use_mocks(stdouts: dict | None = None) -> RecordingMonitor:
 def settled(resources) -> pulumi.Output:
     """An Output that resolves once every given resource, and every resource held in their attributes,
     is registered: assertions applied to it see the complete record."""
-    found, todo, seen = [], list(resources), set()
-    while todo:
-        item = todo.pop()
-        if isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            todo.extend(item)
-        elif isinstance(item, pulumi.Resource) and id(item) not in seen:
-            seen.add(id(item))
-            found.append(item.urn)
-            todo.extend(v for k, v in vars(item).items() if not k.startswith("_"))
-    return pulumi.Output.all(*found)
+    from components.base import resources_in
+    return pulumi.Output.all(*[r.urn for r in resources_in(resources)])
 
 
 def secrets() -> dict:
