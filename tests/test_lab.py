@@ -256,9 +256,13 @@ def test_no_key_or_password_in_output_state_or_command_lines(lab):
 
 
 def test_destroy_leaves_pools_with_data_unless_allowed(lab):
+    cfg = load(lab.config(), {"ssh_private_key"})
+    deletable = {p.name for p in cfg.ceph.pools if p.allow_delete}
+    assert deletable, "the lab stack names no pool that destroy may delete: this test would prove nothing"
+    assert deletable <= set(sh("storage1", "ceph osd pool ls").split())
     sh("storage1", "rbd create --size 1 volumes/keep-me")
     lab.pulumi("destroy", "--yes", "--skip-preview")
     pools = sh("storage1", "ceph osd pool ls").split()
-    assert {"volumes", "images", "backups", "vms"} <= set(pools)
-    assert "scratch" not in pools                    # its entry says allow_delete: true
+    assert {p.name for p in cfg.ceph.pools if not p.allow_delete} <= set(pools)
+    assert not deletable & set(pools)                # their entries say allow_delete: true
     assert "keep-me" in sh("storage1", "rbd ls volumes")
