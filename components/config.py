@@ -26,9 +26,9 @@ Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute", "
 # OpenStack releases in order; from 2023.1 on, releases are also named by version.
 RELEASES = ("austin bexar cactus diablo essex folsom grizzly havana icehouse juno kilo liberty mitaka newton ocata "
             "pike queens rocky stein train ussuri victoria wallaby xena yoga zed antelope bobcat caracal dalmatian "
-            "epoxy flamingo gazpacho").split()
+            "epoxy flamingo gazpacho hibiscus").split()
 RELEASE_VERSIONS = {"2023.1": "antelope", "2023.2": "bobcat", "2024.1": "caracal", "2024.2": "dalmatian",
-                    "2025.1": "epoxy", "2025.2": "flamingo", "2026.1": "gazpacho"}
+                    "2025.1": "epoxy", "2025.2": "flamingo", "2026.1": "gazpacho", "2026.2": "hibiscus"}
 
 
 def release_index(release: str) -> int:
@@ -489,7 +489,7 @@ class Image(Model):
 
 class StackConfig(Model):
     ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
-    release: str = Field("2025.1", description="OpenStack release (name or version): chooses between the "
+    release: str = Field("2026.2", description="OpenStack release (name or version): chooses between the "
                          "current and the old (before Ocata) forms of the Gluster and migration settings.")
     service_manager: Literal["systemd", "supervisord", "none"] = Field(
         "systemd", description="How services are restarted after their config changed.")

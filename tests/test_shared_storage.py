@@ -269,7 +269,7 @@ ERRORS = [
     ("export host without the role", lambda c: c["hosts"]["storage2"].update(roles=["gluster-server"]),
      "openstack-storage:nfs_exports[instances].host: host 'storage2' does not have role 'nfs-server'"),
     ("gluster on a current release without ganesha", lambda c: c.update(nfs_exports=c["nfs_exports"][:2]),
-     "openstack-storage:cinder.backends[gluster]: release 2025.1 has no GlusterFS volume driver (removed in Ocata)"),
+     "openstack-storage:cinder.backends[gluster]: release 2026.2 has no GlusterFS volume driver (removed in Ocata)"),
     ("unknown export", lambda c: c["cinder"]["backends"][1].update(export="nope"),
      "openstack-storage:cinder.backends[nfs].export: export 'nope' is not defined in nfs_exports"),
     ("unknown gluster volume", lambda c: c["cinder"]["backends"][2].update(volume="nope"),
