@@ -11,26 +11,26 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from . import cinder, glance, nova
-from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
-from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
-from .lvm import LvmBackend, LvmBackendArgs
-from .migration import LIBVIRTD_CONF, LiveMigration, MigrationArgs
-from .nfs_export import NfsServer, NfsServerArgs, export_id
+from .base import resources_in
 from .ceph_client import CephClient, CephClientArgs
 from .ceph_conf import CephConf, CephConfArgs
 from .ceph_pool import CephPool, CephPoolArgs
 from .config import PROJECT, SECRET_KEYS, ConfigError, StackConfig, load
+from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
+from .hoststate import RemoteFile
 from .image import Image, ImageArgs, uploaded_format
-from .openstack_provider import provider
-from .qos import Qos, QosArgs
-from .volume_type import VolumeType, VolumeTypeArgs
+from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
 from .keyring import CephKeyring, CephKeyringArgs
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
+from .lvm import LvmBackend, LvmBackendArgs
+from .migration import LIBVIRTD_CONF, LiveMigration, MigrationArgs
+from .nfs_export import NfsServer, NfsServerArgs, export_id
+from .openstack_provider import provider
+from .qos import Qos, QosArgs
 from .remote import targets
 from .render import render
-from .base import resources_in
-from .hoststate import RemoteFile
 from .service_config import ServiceConfig, ServiceConfigArgs
+from .volume_type import VolumeType, VolumeTypeArgs
 
 SERVICES = {  # service -> (module, component class, group its config is readable by)
     "glance": (glance, glance.GlanceConfig, "glance"),
