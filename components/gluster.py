@@ -3,7 +3,7 @@ brick directories, trusted pool, create (distribute or replica), options, start.
 `volume start` exit 1, so every step checks `gluster volume info` first."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi

@@ -17,7 +17,7 @@ import base64
 import hashlib
 import io
 import shlex
-from typing import Any, Optional
+from typing import Optional
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult

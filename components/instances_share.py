@@ -94,7 +94,7 @@ class InstancesMountArgs:
 def mount_script(a: InstancesMountArgs) -> str:
     s = a.share
     line = f"{a.source} {s.instances_path} {a.fstype} {s.mount_options} 0 0"
-    mount = (f'mountpoint -q "$dir" || {{ mount "$dir"; echo "mounted $dir"; }}' if s.mount_now
+    mount = ('mountpoint -q "$dir" || { mount "$dir"; echo "mounted $dir"; }' if s.mount_now
              else 'echo "fstab only (mount_now: false)"')
     return f"""
 dir={q(s.instances_path)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -23,7 +23,7 @@ from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, Insta
 from .keyring import CephKeyring, CephKeyringArgs
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .lvm import LvmBackend, LvmBackendArgs
-from .migration import LIBVIRTD_CONF, LiveMigration, MigrationArgs
+from .migration import LiveMigration, MigrationArgs
 from .nfs_export import NfsServer, NfsServerArgs, export_id
 from .openstack_provider import provider
 from .qos import Qos, QosArgs
