@@ -11,6 +11,16 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from harness import use_mocks  # noqa: E402  (mocks are set before any test imports the program)
 
+
+@pytest.fixture(scope="session")
+def lab_hosts():
+    """The lab's hosts, up for the session's lab tests; stopped at the end if this session started them."""
+    import labkit
+    started = labkit.hosts_up()
+    yield
+    if started:
+        labkit.hosts_down()
+
 _DEV = {k.split(":", 1)[1]: v for k, v in
         yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"].items() if "secure" not in str(v)}
 
