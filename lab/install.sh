@@ -30,6 +30,9 @@ PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   supervisor qemu-utils
   iproute2 util-linux procps psmisc passwd jq python3
+  # lab/openstack: the services' message bus, librados/librbd bindings for the RBD drivers and glance's store
+  # (not on PyPI), /usr/bin/python3 -m venv, and cinder's root helper
+  rabbitmq-server python3-rados python3-rbd python3-venv sudo
 )
 
 elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
