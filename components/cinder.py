@@ -31,6 +31,17 @@ def shares(cfg: StackConfig, backend) -> list[str]:
     return [nfs_share(cfg, cfg.ganesha_export_of(backend.volume).name)]
 
 
+def mount_options(cfg: StackConfig, backend):
+    """The stack's nfs_mount_options, else vers=4.1 when the share is an NFS-Ganesha pseudo path: those exist only
+    over NFSv4, and a client that falls back to v3 finds nothing there."""
+    if backend.mount_options:
+        return backend.mount_options
+    export = (cfg.nfs_export(backend.export) if backend.type == "nfs" and backend.export
+              else cfg.ganesha_export_of(backend.volume) if backend.type == "glusterfs" and not cfg.old_release()
+              else None)
+    return "vers=4.1" if export and export.server == "ganesha" else None
+
+
 def extra_files(cfg: StackConfig) -> dict[str, str]:
     """Files cinder-volume reads besides cinder.conf: one shares file per file backend."""
     return {shares_path(cfg, b): "\n".join(shares(cfg, b)) + "\n"
@@ -46,7 +57,8 @@ def render_conf(cfg: StackConfig) -> str:
     return render_ini("cinder.conf.j2", "cinder", c.options, backends=c.backends, backup=c.backup,
                       ceph_conf=cfg.ceph.conf_path() if cfg.ceph else None,
                       secret_uuid=cfg.ceph.libvirt_secret_uuid if cfg.ceph else None,
-                      native_gluster=cfg.old_release(), shares_path=lambda b: shares_path(cfg, b))
+                      native_gluster=cfg.old_release(), shares_path=lambda b: shares_path(cfg, b),
+                      mount_options=lambda b: mount_options(cfg, b))
 
 
 def backend_names(rendered: str) -> dict[str, str]:

@@ -221,7 +221,8 @@ class CinderNfsBackend(Model):
     name: Name = Field(description="Backend section name, also its volume_backend_name.")
     export: Optional[Name] = Field(None, description="nfs.exports entry that serves the shares.")
     shares: list[str] = Field(default_factory=list, description="Or shares by hand, `server:/path`.")
-    mount_options: Optional[str] = Field(None, description="nfs_mount_options, e.g. vers=4.1.")
+    mount_options: Optional[str] = Field(None, description="nfs_mount_options; unset: vers=4.1 for an NFS-Ganesha "
+                                         "export (its pseudo paths exist only over NFSv4), else cinder's default.")
     options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
 
     @model_validator(mode="after")
@@ -236,7 +237,7 @@ class CinderGlusterBackend(Model):
     name: Name = Field(description="Backend section name, also its volume_backend_name.")
     volume: Name = Field(description="gluster.volumes entry. Before Ocata: the native GlusterfsDriver; from Ocata "
                          "on: the NFS driver on the volume's NFS-Ganesha export (an nfs.exports entry).")
-    mount_options: Optional[str] = Field(None, description="nfs_mount_options (NFS path only).")
+    mount_options: Optional[str] = Field(None, description="nfs_mount_options (NFS path only); unset: vers=4.1.")
     options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
 
 

@@ -48,9 +48,10 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
         assert section(conf, "nfs") == ["volume_backend_name = nfs", "volume_driver = cinder.volume.drivers.nfs.NfsDriver",
                                         "nfs_shares_config = /etc/cinder/nfs_shares_nfs", "nfs_mount_options = vers=4.1"]
         # current release: the gluster volume reaches cinder through NFS-Ganesha and the NFS driver
-        assert section(conf, "gluster")[:3] == ["volume_backend_name = gluster",
-                                                "volume_driver = cinder.volume.drivers.nfs.NfsDriver",
-                                                "nfs_shares_config = /etc/cinder/nfs_shares_gluster"]
+        assert section(conf, "gluster") == ["volume_backend_name = gluster",
+                                            "volume_driver = cinder.volume.drivers.nfs.NfsDriver",
+                                            "nfs_shares_config = /etc/cinder/nfs_shares_gluster",
+                                            "nfs_mount_options = vers=4.1"]     # a ganesha pseudo path: NFSv4 only
         assert section(conf, "lvm") == ["volume_backend_name = lvm", "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver",
                                         "volume_group = cinder-volumes", "target_helper = tgtadm", "target_protocol = iscsi"]
         assert "GlusterfsDriver" not in conf
@@ -320,3 +321,11 @@ def test_summary_lists_every_file_and_restart_per_host(monitor, shared):
         assert compute["restarts"] == ["libvirtd", "nova-compute"] and "/etc/idmapd.conf" in compute["files"]
         assert d.outputs["hosts"]["controller1"]["restarts"] == ["cinder-backup", "cinder-volume", "glance-api", "tgt"]
     return settled(d.resources).apply(check)
+
+
+def test_kernel_nfs_shares_keep_cinders_mount_default_and_a_stack_setting_wins(shared):
+    shared["cinder"]["backends"][1].pop("mount_options")          # nfs, on the kernel export cinder-nfs
+    shared["cinder"]["backends"][2]["mount_options"] = "vers=4.2"  # gluster, through ganesha
+    p = program.plan(*_values(shared))
+    assert not [l for l in section(p.configs["cinder"], "nfs") if l.startswith("nfs_mount_options")]
+    assert "nfs_mount_options = vers=4.2" in section(p.configs["cinder"], "gluster")
