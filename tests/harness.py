@@ -136,15 +136,42 @@ class RecordingMonitor(MockMonitor):
 OPENSTACK_PASSWORD = "test-only-keystone-password"
 
 
-def stack_config(cfg: dict, secrets: dict | None = None) -> None:
-    """Hand the program a stack config the way the engine does: `openstack-storage:key` -> text."""
-    if secrets is None:
-        secrets = {"ssh_private_key": SSH_KEY}
+def encode(cfg: dict) -> dict:
+    """A stack config as the engine hands it over: `openstack-storage:key` -> text (structured values as JSON)."""
+    return {f"openstack-storage:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+
+
+def stack_config(cfg: dict, secret_config: dict | None = None) -> None:
+    """Set `cfg` (bare keys) and its secrets as this process's stack config."""
+    if secret_config is None:
+        secret_config = {"ssh_private_key": SSH_KEY}
         if "openstack" in cfg:
-            secrets["openstack_password"] = OPENSTACK_PASSWORD
-    values = {f"openstack-storage:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
-    values.update({f"openstack-storage:{k}": v for k, v in secrets.items()})
-    pulumi.runtime.set_all_config(values, [f"openstack-storage:{k}" for k in secrets])
+            secret_config["openstack_password"] = OPENSTACK_PASSWORD
+    pulumi.runtime.set_all_config({**encode(cfg), **encode(secret_config)},
+                                  [f"openstack-storage:{k}" for k in secret_config])
+
+
+def plan(cfg: dict, secret_config: dict | None = None):
+    """The program's plan of `cfg`, read through the runtime config as the program reads it."""
+    from components import program
+    stack_config(cfg, secret_config)
+    return program.plan(*program.stack_values())
+
+
+def deploy(cfg: dict, secret_config: dict | None = None):
+    """Plan and register everything (inside a @pulumi.runtime.test): (plan, deployment)."""
+    from components import program
+    p = plan(cfg, secret_config)
+    return p, program.deploy(p, secrets())
+
+
+def config_error(cfg: dict, secret_config: dict | None = None) -> str:
+    """The one ConfigError `cfg` gives (fails when it gives none)."""
+    import pytest
+    from components.config import ConfigError
+    with pytest.raises(ConfigError) as e:
+        plan(cfg, secret_config)
+    return str(e.value)
 
 
 def use_mocks(stdouts: dict | None = None) -> RecordingMonitor:

@@ -1,20 +1,8 @@
 """Every stack config mistake is one ConfigError that names the key and says what to do."""
-import json
-
 import pytest
 
-from components import program
-from components.config import ConfigError, load
-
-
-def values(cfg):
-    return {f"openstack-storage:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
-
-
-def error_for(cfg, secrets=frozenset({"ssh_private_key"})) -> str:
-    with pytest.raises(ConfigError) as e:
-        program.plan(values(cfg), set(secrets))
-    return str(e.value)
+from components.config import load
+from harness import config_error, encode
 
 
 def client(cfg, name):
@@ -22,7 +10,7 @@ def client(cfg, name):
 
 
 def test_example_environment_is_valid(dev_full):
-    cfg = load(values(dev_full), {"ssh_private_key", "openstack_password"})
+    cfg = load(encode(dev_full), {"ssh_private_key", "openstack_password"})
     assert sorted(cfg.hosts) == ["ceph1", "compute1", "compute2", "controller1"]
     assert cfg.hosts_with("nova-compute") == ["compute1", "compute2"]
     assert [t.backend for t in cfg.volume_types] == ["ceph"] and cfg.images[0].disk_format == "qcow2"
@@ -102,12 +90,12 @@ CASES = [
 @pytest.mark.parametrize("mutate,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_each_mistake_is_one_clear_error(dev, mutate, expected):
     mutate(dev)
-    message = error_for(dev)
+    message = config_error(dev)
     assert message.startswith(expected), message
     assert "\n" not in message
 
 
 def test_missing_ssh_key_secret(dev):
-    message = error_for(dev, secrets=frozenset())
+    message = config_error(dev, {})
     assert message.startswith("openstack-storage:ssh_private_key: missing; set it as a secret"), message
 

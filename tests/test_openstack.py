@@ -4,9 +4,7 @@ import json
 import pulumi
 import pytest
 
-from components import program
-from components.config import ConfigError
-from harness import secrets, OPENSTACK_PASSWORD, is_secret, plain, settled, stack_config, use_mocks
+from harness import OPENSTACK_PASSWORD, config_error, deploy, is_secret, plain, plan, settled, use_mocks
 
 SEED_PROPERTIES = {"hw_scsi_model": "virtio-scsi", "hw_disk_bus": "scsi", "hw_qemu_guest_agent": "yes",
                    "os_require_quiesce": "yes"}
@@ -25,29 +23,11 @@ def cloud(dev, tmp_path):
              "extra_specs": {"rbd:exclusive_lock": True}},
             {"name": "ceph-team", "backend": "ceph", "public": False, "projects": ["p-one", "p-two"]},
         ],
-        "images": [{"name": "cirros", "file": "cirros.qcow2", "disk_format": "qcow2", "visibility": "public",
+        "images": [{"name": "cirros", "file": str(tmp_path / "cirros.qcow2"), "disk_format": "qcow2", "visibility": "public",
                     "properties": SEED_PROPERTIES}],
         "image_cache_dir": str(tmp_path / "cache"),
     })
-    dev["_root"] = tmp_path
     return dev
-
-
-def deploy(cfg):
-    cfg = dict(cfg)
-    root = cfg.pop("_root")
-    stack_config(cfg)
-    p = program.plan(*program.stack_values(), root=root)
-    return p, program.deploy(p, secrets())
-
-
-def error_for(cfg) -> str:
-    cfg = dict(cfg)
-    root = cfg.pop("_root")
-    stack_config(cfg)
-    with pytest.raises(ConfigError) as e:
-        program.plan(*program.stack_values(), root=root)
-    return str(e.value)
 
 
 @pulumi.runtime.test
@@ -137,8 +117,7 @@ def test_changing_an_extra_spec_is_an_update_of_that_type(cloud):
     """Same URN, same options, only extraSpecs differ: the engine diffs it as an update, not a replace."""
     runs = []
     for value in ("true", "false"):
-        cfg = json.loads(json.dumps(cloud, default=str))
-        cfg["_root"] = cloud["_root"]
+        cfg = json.loads(json.dumps(cloud))
         cfg["volume_types"][0]["extra_specs"]["rbd:exclusive_lock"] = value
         monitor = use_mocks()
 
@@ -180,11 +159,11 @@ def test_qcow2_is_converted_to_raw_and_properties_kept(monitor, cloud):
 
 
 @pulumi.runtime.test
-def test_raw_source_with_checksum_is_checked_and_not_converted(monitor, cloud):
+def test_raw_source_with_checksum_is_checked_and_not_converted(monitor, cloud, tmp_path):
     import hashlib
-    raw = cloud["_root"] / "disk.raw"
+    raw = tmp_path / "disk.raw"
     raw.write_bytes(b"\0" * 4096)
-    cloud["images"] = [{"name": "blank", "file": "disk.raw", "disk_format": "raw",
+    cloud["images"] = [{"name": "blank", "file": str(raw), "disk_format": "raw",
                         "sha256": hashlib.sha256(raw.read_bytes()).hexdigest()}]
     p, d = deploy(cloud)
 
@@ -195,17 +174,11 @@ def test_raw_source_with_checksum_is_checked_and_not_converted(monitor, cloud):
     return settled(d.resources).apply(check)
 
 
-def test_a_changed_source_is_a_new_upload(cloud):
-    before = program.plan(*_values(cloud), root=cloud["_root"]).images["cirros"][1]
-    (cloud["_root"] / "cirros.qcow2").write_bytes(b"QFI\xfb" + b"\1" * 508)
-    after = program.plan(*_values(cloud), root=cloud["_root"]).images["cirros"][1]
+def test_a_changed_source_is_a_new_upload(cloud, tmp_path):
+    before = plan(cloud).images["cirros"][1]
+    (tmp_path / "cirros.qcow2").write_bytes(b"QFI\xfb" + b"\1" * 508)
+    after = plan(cloud).images["cirros"][1]
     assert before != after
-
-
-def _values(cfg):
-    cfg = {k: v for k, v in cfg.items() if k != "_root"}
-    stack_config(cfg)
-    return program.stack_values()
 
 
 ERRORS = [
@@ -237,12 +210,8 @@ ERRORS = [
 @pytest.mark.parametrize("mutate,expected", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
 def test_openstack_config_errors(cloud, mutate, expected):
     mutate(cloud)
-    assert error_for(cloud).startswith(expected)
+    assert config_error(cloud).startswith(expected)
 
 
 def test_password_is_required_with_openstack(cloud):
-    cfg = {k: v for k, v in cloud.items() if k != "_root"}
-    stack_config(cfg, secrets={"ssh_private_key": "x"})
-    with pytest.raises(ConfigError) as e:
-        program.plan(*program.stack_values(), root=cloud["_root"])
-    assert str(e.value).startswith("openstack-storage:openstack_password: missing; set it as a secret")
+    assert config_error(cloud, {"ssh_private_key": "x"}).startswith("openstack-storage:openstack_password: missing; set it as a secret")

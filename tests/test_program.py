@@ -8,17 +8,10 @@ import pytest
 
 from components import program
 from components.remote import sha256
-from harness import SSH_KEY, fake_key, is_secret, plain, secrets, settled, stack_config, text
+from harness import SSH_KEY, deploy, fake_key, is_secret, plain, plan, settled, stack_config, text
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
 CLIENTS = ("cinder", "glance", "cinder-backup")
-
-
-def deploy(cfg):
-    stack_config(cfg)
-    p = program.plan(*program.stack_values())
-    d = program.deploy(p, secrets())
-    return p, d
 
 
 def script(r):
@@ -187,17 +180,12 @@ def test_a_service_restarts_only_on_its_own_config(monitor, dev):
 
 
 def test_changing_a_nova_option_changes_only_the_nova_restart_trigger(dev):
-    before = program.plan(*_values(dev))
+    before = plan(dev)
     dev["nova"]["hw_disk_discard"] = "ignore"
-    after = program.plan(*_values(dev))
+    after = plan(dev)
     changed = {s for s in before.configs if before.configs[s] != after.configs[s]}
     assert changed == {"nova"}
     assert sha256(before.configs["nova"]) != sha256(after.configs["nova"])
-
-
-def _values(cfg):
-    stack_config(cfg)
-    return program.stack_values()
 
 
 @pulumi.runtime.test

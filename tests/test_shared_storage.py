@@ -2,24 +2,9 @@
 import pulumi
 import pytest
 
-from components import program
-from components.config import ConfigError
 from components.instances_share import compare_ids
 from conftest import STORAGE_KEYS
-from harness import is_secret, plain, secrets, settled, stack_config, text, use_mocks
-
-def deploy(cfg):
-    stack_config(cfg)
-    p = program.plan(*program.stack_values())
-    return p, program.deploy(p, secrets())
-
-
-def error_for(cfg) -> str:
-    stack_config(cfg)
-    with pytest.raises(ConfigError) as e:
-        program.plan(*program.stack_values())
-    return str(e.value)
-
+from harness import config_error, deploy, is_secret, plain, plan, settled, text, use_mocks
 
 def stdin(monitor, name):
     return text(monitor.named(name))
@@ -65,21 +50,16 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
 
 def test_old_release_uses_the_native_gluster_driver(shared):
     shared["release"] = "newton"
-    p = program.plan(*_values(shared))
+    p = plan(shared)
     assert "volume_driver = cinder.volume.drivers.glusterfs.GlusterfsDriver" in section(p.configs["cinder"], "gluster")
     assert "glusterfs_shares_config = /etc/cinder/glusterfs_shares_gluster" in p.configs["cinder"]
     assert "qemu_allowed_storage_drivers = gluster" in section(p.configs["nova"], "libvirt")
     assert "live_migration_uri = qemu+tls://%s/system" in p.configs["nova"]
     assert "live_migration_scheme" not in p.configs["nova"]
-    current = program.plan(*_values({**shared, "release": "2025.1"}))
+    current = plan({**shared, "release": "2025.1"})
     assert "qemu_allowed_storage_drivers" not in current.configs["nova"]
     assert "live_migration_scheme = tls" in section(current.configs["nova"], "libvirt")
     assert "live_migration_uri" not in current.configs["nova"]
-
-
-def _values(cfg):
-    stack_config(cfg)
-    return program.stack_values()
 
 
 @pulumi.runtime.test
@@ -231,9 +211,7 @@ def test_gluster_instances_turn_dynamic_ownership_off(monitor, shared):
 @pulumi.runtime.test
 def test_nova_ssh_uses_pinned_known_hosts(monitor, shared):
     shared["migration"] = {"transport": "ssh", "nova_ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAInova nova@cloud"}
-    stack_config(shared, secrets={"ssh_private_key": "k", "nova_ssh_private_key": "NOVA-PRIVATE-KEY"})
-    p = program.plan(*program.stack_values())
-    d = program.deploy(p, secrets())
+    _, d = deploy(shared, {"ssh_private_key": "k", "nova_ssh_private_key": "NOVA-PRIVATE-KEY"})
 
     def check(_):
         known = stdin(monitor, "compute1-migration-ssh-known-hosts")
@@ -291,7 +269,7 @@ ERRORS = [
 @pytest.mark.parametrize("mutate,expected", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
 def test_shared_storage_config_errors(shared, mutate, expected):
     mutate(shared)
-    message = error_for(shared)
+    message = config_error(shared)
     assert message.startswith(expected), message
 
 
@@ -326,6 +304,6 @@ def test_summary_lists_every_file_and_restart_per_host(monitor, shared):
 def test_kernel_nfs_shares_keep_cinders_mount_default_and_a_stack_setting_wins(shared):
     shared["cinder"]["backends"][1].pop("mount_options")          # nfs, on the kernel export cinder-nfs
     shared["cinder"]["backends"][2]["mount_options"] = "vers=4.2"  # gluster, through ganesha
-    p = program.plan(*_values(shared))
+    p = plan(shared)
     assert not [l for l in section(p.configs["cinder"], "nfs") if l.startswith("nfs_mount_options")]
     assert "nfs_mount_options = vers=4.2" in section(p.configs["cinder"], "gluster")

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from components import program
+from harness import encode
 
 pytestmark = pytest.mark.validate
 
@@ -41,10 +42,6 @@ def check(tmp_path_factory):
     return run
 
 
-def _values(cfg: dict) -> dict:
-    return {f"openstack-storage:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
-
-
 def _host_key(name: str) -> str:
     """A well-formed ed25519 public key, different per host."""
     blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + hashlib.sha256(name.encode()).digest()
@@ -65,7 +62,7 @@ def dev_stack(request) -> program.Plan:
 
 def shared_stack(request) -> program.Plan:
     """The four-backend stack (Ceph, NFS, GlusterFS through NFS-Ganesha, LVM) of the `shared` fixture."""
-    return program.plan(_values(request.getfixturevalue("shared")), {"ssh_private_key"}, root=ROOT)
+    return program.plan(encode(request.getfixturevalue("shared")), {"ssh_private_key"}, root=ROOT)
 
 
 def lab_stack(request) -> program.Plan:
