@@ -14,18 +14,20 @@
 #   pulumi-language-python         Python language host (see LANGHOST_* below)
 #   pulumi-language-python-exec    script from the sdk/v3 module, beside the host
 #   pulumi-resource-pulumi-python  script from the sdk/v3 module (Python dynamic providers)
-#   pulumi-resource-command        github.com/pulumi/pulumi-command/provider
-#   pulumi-resource-openstack      github.com/pulumi/pulumi-openstack/provider/v5
+#   pulumi-resource-command        pulumi-command v1.2.1 (released source, see below)
+#   pulumi-resource-openstack      pulumi-openstack v5.4.1 (released source, see below)
 #
-# The two resource providers are tried on every run that lacks them; when the module
-# proxy does not serve their source the run says so (MISSING ...) and still succeeds,
-# unless TOOLCHAIN_REQUIRE_ALL=1. Built providers are also registered with
-# `pulumi plugin install --file` in PULUMI_HOME (default .toolchain/home).
+# The two resource providers are built from their released source (../shared/third_party,
+# read-only: built from a copy in .toolchain/src after checking the tree's checksum), unless
+# the pinned version is already registered in PULUMI_HOME or a plugin of that name is on
+# PATH. With none of these the run fails and says how to get them. Built providers are
+# registered with `pulumi plugin install --file` in PULUMI_HOME (default .toolchain/home),
+# so `pulumi plugin ls` lists them. Every step prints its time.
 #
 # Environment:
 #   TOOLCHAIN_GOPROXY      Go module proxy (default https://proxy.golang.org; no "direct":
 #                          there is no network route to the VCS hosts)
-#   TOOLCHAIN_REQUIRE_ALL  1 = exit non-zero when a provider plugin could not be built
+#   PULUMI_PROVIDER_SRC    folder holding the providers' source trees (default ../shared/third_party)
 #   TOOLCHAIN_FORCE        1 = ignore what is already built and rebuild everything
 #   PULUMI_HOME            where providers are registered (default .toolchain/home)
 set -euo pipefail
@@ -33,6 +35,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TC_DIR="$ROOT/.toolchain"
 BIN="$TC_DIR/bin"
+# Provider plugins are built beside, not on PATH: pulumi finds them registered in PULUMI_HOME (a plugin on PATH
+# is used whatever its version, with a warning on every run).
+PROV="$TC_DIR/providers"
 STAMPS="$BIN/.stamps"
 SRC="$TC_DIR/src"
 GOMOD_DIR="$ROOT/toolchain"
@@ -49,15 +54,16 @@ PULUMI_VERSION="$(awk '$1 == "github.com/pulumi/pulumi/pkg/v3" { sub(/^v/, "", $
 LANGHOST_VERSION="3.68.0"
 LANGHOST_PKG="github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python"
 
-# Resource providers: module, release commit (the commit of the repo's vX.Y.Z tag), version.
-COMMAND_MODULE="github.com/pulumi/pulumi-command/provider"
-COMMAND_REV="7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25"   # tag v1.2.1
+# Resource providers: released source trees (folder names and checksums as in
+# ../shared/third_party/README.md; PULUMI_PROVIDER_SRC overrides the folder).
+PROVIDER_SRC="${PULUMI_PROVIDER_SRC:-$ROOT/../shared/third_party}"
 COMMAND_VERSION="1.2.1"
+COMMAND_TREE="pulumi-command-v1.2.1"
+COMMAND_SUM="78dd6979ade60e1eb595492db3c2861fd6ed09560fc42e67fe797a9d3dc0f472"
 COMMAND_VERSION_VAR="github.com/pulumi/pulumi-command/provider/pkg/version.Version"
-
-OPENSTACK_MODULE="github.com/pulumi/pulumi-openstack/provider/v5"
-OPENSTACK_REV="181b9dd429e0f7d4b732457a13dce9400ed92929" # tag v5.5.0
-OPENSTACK_VERSION="5.5.0"
+OPENSTACK_VERSION="5.4.1"
+OPENSTACK_TREE="pulumi-openstack-v5.4.1"
+OPENSTACK_SUM="5f1ed3477f3487edb4229fe270ed6326f74970008c4e84c5063b6c21e9204eb1"
 OPENSTACK_VERSION_VAR="github.com/pulumi/pulumi-openstack/provider/v5/pkg/version.Version"
 
 VERSION_VAR="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
@@ -71,15 +77,14 @@ export PULUMI_HOME="${PULUMI_HOME:-$TC_DIR/home}"
 
 CORE_BINS=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
 PROVIDER_BINS=(pulumi-resource-command pulumi-resource-openstack)
-MISSING=()
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 log() { printf '==> %s\n' "$*"; }
 
 stamp_of() { cat "$STAMPS/$1" 2>/dev/null || true; }
-# have NAME WANT: the binary exists and was built from WANT (version + source).
-have() { [[ -z "${TOOLCHAIN_FORCE:-}" && -x "$BIN/$1" && "$(stamp_of "$1")" == "$2" ]]; }
+# have NAME WANT [DIR]: the binary exists (in DIR, default $BIN) and was built from WANT (version + source).
+have() { [[ -z "${TOOLCHAIN_FORCE:-}" && -x "${3:-$BIN}/$1" && "$(stamp_of "$1")" == "$2" ]]; }
 set_stamp() { mkdir -p "$STAMPS"; printf '%s\n' "$2" >"$STAMPS/$1"; }
 
 print_summary() {
@@ -88,26 +93,11 @@ print_summary() {
   log "binaries in $dir:"
   local b
   for b in "${CORE_BINS[@]}" "${PROVIDER_BINS[@]}"; do
-    if [[ -x "$dir/$b" ]]; then
-      printf '    %-32s %s\n' "$b" "$(stamp_of "$b")"
-    else
-      printf '    %-32s MISSING\n' "$b"
-    fi
+    [[ ! -x "$dir/$b" && ! -x "$PROV/$b" ]] || printf '    %-32s %s\n' "$b" "$(stamp_of "$b")"
   done
+  log "resource plugins (pulumi plugin ls):"
+  "$dir/pulumi" plugin ls 2>/dev/null | sed 's/^/    /'
 }
-
-# ---- fast path 1: a complete toolchain of the pinned version already on PATH --------
-if [[ -z "${TOOLCHAIN_FORCE:-}" ]] && on_path="$(command -v pulumi 2>/dev/null)"; then
-  path_dir="$(cd "$(dirname "$on_path")" && pwd)"
-  if [[ "$path_dir" != "$BIN" ]] \
-    && [[ "$("$on_path" version 2>/dev/null || true)" == "v$PULUMI_VERSION" ]] \
-    && [[ -x "$path_dir/pulumi-language-python" && -x "$path_dir/pulumi-language-python-exec" \
-          && -x "$path_dir/pulumi-resource-pulumi-python" ]]; then
-    log "using pulumi v$PULUMI_VERSION already on PATH in $path_dir (nothing built)"
-    STAMPS="$path_dir/.stamps" print_summary "$path_dir"
-    exit 0
-  fi
-fi
 
 mkdir -p "$BIN" "$STAMPS"
 
@@ -167,67 +157,70 @@ else
 fi
 
 # ---- resource providers ---------------------------------------------------------------
-# build_provider NAME MODULE REV VERSION VERSION_VAR
-# Copies the module's source out of the (read-only) module cache into .toolchain/src and
-# builds cmd/pulumi-resource-NAME there, as the provider's own module (so its replace
-# directives apply), stamping the version.
-build_provider() {
-  local name="$1" module="$2" rev="$3" version="$4" version_var="$5"
-  local bin="pulumi-resource-$name" want="v$version $module@$rev"
-  if have "$bin" "$want"; then
-    log "$bin v$version: already built"
-    return 0
-  fi
-  log "building $bin v$version ($module at $rev) ..."
-  local t json dir err
+# From their released source (the module proxy refuses both provider modules): the tree is
+# checked against its pinned checksum, copied out of the (read-only) source folder into
+# .toolchain/src and built there as its own module, with the version stamped.
+tree_sum() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1); }
+installed() { # installed NAME VERSION: the plugin is registered in PULUMI_HOME at that version
+  [[ -x "$BIN/pulumi" ]] && "$BIN/pulumi" plugin ls 2>/dev/null | awk -v n="$1" -v v="$2" \
+    '$1 == n && $2 == "resource" && $3 == v { found = 1 } END { exit !found }'
+}
+# provider NAME VERSION TREE CHECKSUM VERSION_VAR
+provider() {
+  local name="$1" version="$2" tree="$3" sum="$4" version_var="$5"
+  local bin="pulumi-resource-$name" want="v$version $tree sha256:$sum" t
   t="$(now)"
-  # Outside any module (in .toolchain/), so that no go.mod is consulted or touched.
-  if ! json="$(cd "$TC_DIR" && go mod download -json "$module@$rev" 2>&1)" || grep -q '"Error"' <<<"$json"; then
-    err="$(grep -o '"Error": *"[^"]*' <<<"$json" | sed 's/"Error": *"//' | head -1)"
-    [[ -n "$err" ]] || err="$(tail -1 <<<"$json")"
-    err="${err//\\n\\t/ }"
-    log "MISSING $bin: the module proxy does not serve $module@$rev: $err"
-    MISSING+=("$bin")
+  if have "$bin" "$want" "$PROV"; then
+    log "$bin v$version: already built"
+  elif [[ -z "${TOOLCHAIN_FORCE:-}" ]] && installed "$name" "$version"; then
+    log "$bin v$version: already installed in $PULUMI_HOME (nothing built)"
     return 0
-  fi
-  dir="$(awk -F'"' '$2 == "Dir" { print $4 }' <<<"$json")"
-  local work="$SRC/$name-$version"
-  rm -rf "$work"
-  mkdir -p "$SRC"
-  cp -R "$dir" "$work"
-  chmod -R u+w "$work"
-  local cmd_dir="$work/cmd/$bin"
-  if [[ "$name" == openstack ]]; then
-    # The provider embeds schema-embed.json, generated from the committed schema.json.
-    jq --arg v "$version" '.version = $v' "$cmd_dir/schema.json" >"$cmd_dir/schema-embed.json"
-  fi
-  if ! (cd "$work" && GOFLAGS="-buildvcs=false -mod=mod" go build -trimpath \
-      -ldflags "-s -w -X $version_var=$version" -o "$BIN/.$bin.tmp" "./cmd/$bin"); then
-    log "MISSING $bin: build failed (see above)"
-    MISSING+=("$bin")
+  elif [[ -z "${TOOLCHAIN_FORCE:-}" ]] && command -v "$bin" >/dev/null 2>&1 \
+      && [[ "$(dirname "$(command -v "$bin")")" != "$PROV" ]]; then
+    log "$bin: using $(command -v "$bin") from PATH (pulumi runs a plugin on PATH whatever its version)"
     return 0
+  elif [[ -d "$PROVIDER_SRC/$tree" ]]; then
+    local got
+    got="$(tree_sum "$PROVIDER_SRC/$tree")"
+    if [[ "$got" != "$sum" ]]; then
+      echo "toolchain: $PROVIDER_SRC/$tree has checksum $got, not the pinned $sum: it is not the released" \
+           "source of $bin v$version; restore it or point PULUMI_PROVIDER_SRC elsewhere" >&2
+      exit 1
+    fi
+    log "building $bin v$version from $PROVIDER_SRC/$tree (checksum ok) ..."
+    local work="$SRC/$tree"
+    rm -rf "$work"; mkdir -p "$SRC"
+    cp -R "$PROVIDER_SRC/$tree" "$work"
+    chmod -R u+w "$work"
+    if [[ "$name" == openstack ]]; then
+      # The provider embeds schema-embed.json (the schema stamped with the version); without it, it panics.
+      (cd "$work/provider/cmd/$bin" && VERSION="$version" go run generate.go)
+    fi
+    mkdir -p "$PROV"
+    (cd "$work/provider" && go build -trimpath -ldflags "-s -w -X $version_var=$version" \
+      -o "$PROV/.$bin.tmp" "./cmd/$bin")
+    mv -f "$PROV/.$bin.tmp" "$PROV/$bin"
+    set_stamp "$bin" "$want"
+    log "built $bin in $(secs "$t")s"
+  else
+    cat >&2 <<MSG
+toolchain: no $bin v$version: it is not installed in $PULUMI_HOME, not on PATH, and there is no
+source tree at $PROVIDER_SRC/$tree. Either
+  - on a machine with internet access: pulumi plugin install resource $name v$version
+  - or set PULUMI_PROVIDER_SRC to the folder holding $tree/ (its released source; see
+    ../shared/third_party/README.md) and run make toolchain again.
+MSG
+    exit 1
   fi
-  mv -f "$BIN/.$bin.tmp" "$BIN/$bin"
-  set_stamp "$bin" "$want"
-  log "built $bin in $(secs "$t")s"
+  # Registered, so that `pulumi plugin ls` lists it and pulumi finds it without PATH too.
+  if [[ -n "${TOOLCHAIN_FORCE:-}" ]] || ! installed "$name" "$version"; then
+    "$BIN/pulumi" plugin install resource "$name" "$version" --file "$PROV/$bin" --reinstall >/dev/null
+    log "registered resource plugin $name $version in $PULUMI_HOME"
+  fi
 }
 
-build_provider command "$COMMAND_MODULE" "$COMMAND_REV" "$COMMAND_VERSION" "$COMMAND_VERSION_VAR"
-build_provider openstack "$OPENSTACK_MODULE" "$OPENSTACK_REV" "$OPENSTACK_VERSION" "$OPENSTACK_VERSION_VAR"
-
-# Register built providers in PULUMI_HOME so that they are found without PATH, too
-# (plugins on PATH are used anyway, but `pulumi plugin ls` shows only registered ones).
-register() {
-  local name="$1" version="$2" bin="$BIN/pulumi-resource-$1"
-  [[ -x "$bin" ]] || return 0
-  if ! "$BIN/pulumi" plugin ls 2>/dev/null | awk -v n="$name" -v v="$version" \
-      '$1 == n && $2 == "resource" && $3 == v { found = 1 } END { exit !found }'; then
-    log "registering resource plugin $name $version in $PULUMI_HOME"
-    "$BIN/pulumi" plugin install resource "$name" "$version" --file "$bin"
-  fi
-}
-register command "$COMMAND_VERSION"
-register openstack "$OPENSTACK_VERSION"
+provider command "$COMMAND_VERSION" "$COMMAND_TREE" "$COMMAND_SUM" "$COMMAND_VERSION_VAR"
+provider openstack "$OPENSTACK_VERSION" "$OPENSTACK_TREE" "$OPENSTACK_SUM" "$OPENSTACK_VERSION_VAR"
 
 log "toolchain ready in $(secs "$total_start")s"
 print_summary "$BIN"
@@ -240,9 +233,3 @@ cat <<EOF
     (default: python3 on PATH), so point PULUMI_PYTHON_CMD at the venv's python or put
     the venv's bin/ first on PATH.
 EOF
-if ((${#MISSING[@]})); then
-  log "MISSING (not served by the Go module proxy or failed to build): ${MISSING[*]}"
-  if [[ "${TOOLCHAIN_REQUIRE_ALL:-}" == 1 ]]; then
-    exit 1
-  fi
-fi
