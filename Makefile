@@ -9,7 +9,7 @@ DEV_PASSPHRASE ?= example-dev-only
 .PHONY: help venv toolchain lab-install test unit preview-dev reference demo lab-down
 
 help:
-	@echo "make demo   - toolchain + lab + pulumi up --stack lab, leaves a converged lab (make lab-down stops it)"
+	@echo "make demo   - toolchain + lab + its OpenStack + pulumi up --stack lab (hosts, volume types, QoS, image); make lab-down stops it"
 	@echo "make test   - all tests: unit (mocks), the real engine, the lab's real hosts"
 	@echo "make toolchain / make unit / make preview-dev / make reference / make lab-down"
 
@@ -23,8 +23,9 @@ toolchain:
 unit: venv
 	@$(PHASE) unit-tests .venv/bin/python -m pytest -q tests -m "not engine"
 
+# The lab's Debian packages (lab/install.sh) and its OpenStack venv.
 lab-install:
-	@$(PHASE) lab-install bash lab/install.sh
+	@$(PHASE) lab-install bash lab/openstack/install.sh
 
 # Unit tests, the engine test and the lab tests (they bring the lab up when it is down, and down again).
 test: venv toolchain lab-install
@@ -34,8 +35,11 @@ preview-dev: venv toolchain
 	@$(PHASE) preview-dev bash -c '$(ENV) export PULUMI_CONFIG_PASSPHRASE=$(DEV_PASSPHRASE) && \
 	  (pulumi stack select dev 2>/dev/null || pulumi stack init dev) && pulumi preview --stack dev --diff'
 
+# The lab's hosts, then its OpenStack services (they run before the program wires them to storage), then one
+# `pulumi up` for the hosts and the cloud. On a running lab the stack is kept and the second demo changes nothing.
 demo: venv toolchain lab-install
 	@$(PHASE) lab-up bash lab/lab.sh up
+	@$(PHASE) openstack-up bash lab/openstack/up.sh
 	@$(PHASE) lab-stack bash -c '$(ENV) python lab/stack.py'
 	@$(PHASE) pulumi-up bash -c '$(ENV) export PULUMI_CONFIG_PASSPHRASE_FILE=$$PWD/lab/run/passphrase && \
 	  pulumi up --stack lab --yes --skip-preview'

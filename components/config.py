@@ -419,7 +419,8 @@ class OpenStackAuth(Model):
     user_domain_name: str = Field("Default")
     project_domain_name: str = Field("Default")
     region: Optional[str] = Field(None, description="Region; unset uses the cloud's only one.")
-    cacert_file: Optional[str] = Field(None, description="CA bundle that signed the endpoints' certificates.")
+    cacert_file: Optional[str] = Field(None, description="CA bundle (PEM) that signed the endpoints' certificates, "
+                                       "relative to the project directory or absolute; checked before anything runs.")
     insecure: bool = Field(False, description="Opt-in: skip TLS certificate verification.")
     allow_plain_http: bool = Field(False, description="Opt-in: allow an http:// auth_url, which sends the password "
                                    "in the clear (only for a lab on loopback or private test hosts).")

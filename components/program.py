@@ -58,6 +58,9 @@ class Plan:
     """cinder backend section -> volume_backend_name, as rendered."""
     images: dict[str, tuple[str, str]] = field(default_factory=dict)
     """image name -> (source path or URL, prepared content-addressed path)."""
+    cacert: Optional[str] = None
+    """The PEM content of openstack.cacert_file (the provider takes a path or the content: the content keeps the
+    provider's inputs the same wherever the project is checked out)."""
 
 
 def stack_values() -> tuple[dict, set]:
@@ -94,6 +97,22 @@ def _image_sources(cfg: StackConfig, root: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _cacert(cfg: StackConfig, root: Path) -> Optional[str]:
+    """The provider reads the CA bundle even in a preview: a missing or unreadable one is a config error now,
+    not a provider failure later. Relative paths start at the project directory, like image files."""
+    if not (cfg.openstack and cfg.openstack.cacert_file):
+        return None
+    path = (root / cfg.openstack.cacert_file).resolve()
+    try:
+        pem = path.read_text(errors="replace")
+    except OSError as e:
+        raise ConfigError("openstack.cacert_file", f"cannot read {path} ({e.strerror}); give the CA bundle that "
+                          "signed the cloud's endpoints, relative to the project directory or absolute") from None
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise ConfigError("openstack.cacert_file", f"{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return pem
+
+
 def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Plan:
     """Parse, check and render everything; raises ConfigError and touches nothing. `root`: the project
     directory, which relative image paths start from (the engine runs the program there)."""
@@ -108,6 +127,7 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     if "cinder" in p.configs:
         p.backend_names = cinder.backend_names(p.configs["cinder"])
     p.images = _image_sources(cfg, root or Path.cwd())
+    p.cacert = _cacert(cfg, root or Path.cwd())
     ids: dict[int, str] = {}
     for e in cfg.nfs_exports:
         other = ids.setdefault(export_id(e), e.name)
@@ -142,10 +162,12 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
         _ceph(p, w)
     _shared_storage(p, w, secrets.get("nova_ssh_private_key"))
     _services(p, w)
+    ids = {}
     if cfg.openstack:
-        w.created += _openstack(p, provider(cfg.openstack, secrets.get("openstack_password")), w.loaded)
+        made, ids = _openstack(p, provider(cfg.openstack, secrets.get("openstack_password"), p.cacert), w.loaded)
+        w.created += made
     outputs = {"hosts": summary(cfg, w.created),
-               "libvirt_secret_uuid": str(cfg.ceph.libvirt_secret_uuid) if cfg.ceph else None}
+               "libvirt_secret_uuid": str(cfg.ceph.libvirt_secret_uuid) if cfg.ceph else None, **ids}
     return Deployment(outputs, w.created)
 
 
@@ -267,15 +289,19 @@ def summary(cfg: StackConfig, created: list) -> dict:
     return {h: {k: sorted(set(v)) for k, v in what.items()} for h, what in out.items()}
 
 
-def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pulumi.Resource]]) -> list:
-    """What users of the cloud see, created only once the services that serve it run on their new config."""
+def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pulumi.Resource]]) -> tuple:
+    """What users of the cloud see, created only once the services that serve it run on their new config.
+    Returns the components and, for the stack outputs, their cloud IDs by kind and name."""
     cfg = p.cfg
     qos = {q.name: Qos(f"qos-{q.name}", QosArgs(q, prov)) for q in cfg.qos_specs}
-    types = [VolumeType(f"volume-type-{t.name}",
-                        VolumeTypeArgs(t, p.backend_names[t.backend], prov, qos[t.qos].qos if t.qos else None),
-                        opts=pulumi.ResourceOptions(depends_on=loaded.get("cinder-volume", [])))
-             for t in cfg.volume_types]
-    images = [Image(f"image-{i.name}", ImageArgs(i, *p.images[i.name], prov),
-                    opts=pulumi.ResourceOptions(depends_on=loaded.get("glance-api", [])))
-              for i in cfg.images]
-    return [*qos.values(), *types, *images]
+    types = {t.name: VolumeType(f"volume-type-{t.name}",
+                                VolumeTypeArgs(t, p.backend_names[t.backend], prov, qos[t.qos].qos if t.qos else None),
+                                opts=pulumi.ResourceOptions(depends_on=loaded.get("cinder-volume", [])))
+             for t in cfg.volume_types}
+    images = {i.name: Image(f"image-{i.name}", ImageArgs(i, *p.images[i.name], prov),
+                            opts=pulumi.ResourceOptions(depends_on=loaded.get("glance-api", [])))
+              for i in cfg.images}
+    ids = {"qos_spec_ids": {n: c.qos.id for n, c in qos.items()},
+           "volume_type_ids": {n: c.type.id for n, c in types.items()},
+           "image_ids": {n: c.image.id for n, c in images.items()}}
+    return [*qos.values(), *types.values(), *images.values()], ids

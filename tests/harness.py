@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import pathlib
 from dataclasses import dataclass, field
 
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-only-not-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n"
 

@@ -1,6 +1,7 @@
 """The real engine (scripts/toolchain.sh) on a tiny program: up creates, a second up changes nothing."""
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -46,3 +47,18 @@ def test_up_then_a_second_up_reports_no_changes(engine):
     assert "2 unchanged" in second
     assert not target.exists(), "the second up ran the step again"
     assert pulumi("stack", "output", "stdout").strip() == str(target)
+
+
+def test_preview_of_the_example_stack_runs_offline():
+    """`make preview-dev` in a network namespace of its own with only loopback up: the whole plan of the example
+    environment (host steps and OpenStack resources) is previewed without reaching any host or cloud."""
+    r = subprocess.run(["unshare", "--net", "bash", "-c", "ip link set lo up && make -s preview-dev"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"make preview-dev failed offline:\n{r.stdout[-3000:]}\n{r.stderr[-2000:]}"
+    out = r.stdout
+    for kind in ("pulumi:providers:openstack", "openstack:blockstorage/volumeTypeV3:VolumeTypeV3",
+                 "openstack:blockstorage/qosV3:QosV3", "openstack:blockstorage/qosAssociationV3:QosAssociationV3",
+                 "openstack:images/image:Image", "openstack-storage:ceph:Pool", "openstack-storage:libvirt:Secret"):
+        assert f"+ {kind}: (create)" in out, f"the preview has no {kind}"
+    assert "password         : [secret]" in out
+    assert re.search(r"Resources:\n\s+\+ \d+ to create\n", out), out[-1000:]

@@ -4,7 +4,7 @@ import json
 import pulumi
 import pytest
 
-from harness import OPENSTACK_PASSWORD, config_error, deploy, is_secret, plain, plan, settled, use_mocks
+from harness import ROOT, OPENSTACK_PASSWORD, config_error, deploy, is_secret, plain, plan, settled, use_mocks
 
 SEED_PROPERTIES = {"hw_scsi_model": "virtio-scsi", "hw_disk_bus": "scsi", "hw_qemu_guest_agent": "yes",
                    "os_require_quiesce": "yes"}
@@ -16,7 +16,7 @@ def cloud(dev, tmp_path):
     (tmp_path / "cirros.qcow2").write_bytes(b"QFI\xfb" + b"\0" * 508)
     dev.update({
         "openstack": {"auth_url": "https://keystone.example:5000/v3", "region": "RegionOne",
-                      "cacert_file": "/etc/ssl/certs/cloud-ca.pem"},
+                      "cacert_file": "examples/dev-cloud-ca.pem"},
         "qos_specs": [{"name": "gold", "specs": {"total_iops_sec": 1000}}],
         "volume_types": [
             {"name": "ceph", "backend": "ceph", "description": "RBD volumes", "qos": "gold",
@@ -39,7 +39,8 @@ def test_provider_from_stack_config_on_every_openstack_resource(monitor, cloud):
         assert prov.type == "pulumi:providers:openstack"
         inputs = plain(prov.inputs)
         assert inputs["authUrl"] == "https://keystone.example:5000/v3" and inputs["region"] == "RegionOne"
-        assert inputs["cacertFile"] == "/etc/ssl/certs/cloud-ca.pem" and "insecure" not in inputs
+        # the CA's content, not a path: the provider's inputs do not depend on where the project is checked out
+        assert inputs["cacertFile"] == (ROOT / "examples/dev-cloud-ca.pem").read_text() and "insecure" not in inputs
         assert is_secret(prov.inputs["password"]) and plain(prov.inputs["password"]) == OPENSTACK_PASSWORD
         resources = [r for r in monitor.registrations if r.type.startswith("openstack:")]
         # qos, 2 types, 2 project accesses, the qos association, the image
@@ -202,6 +203,10 @@ ERRORS = [
     ("insecure with a CA", lambda c: c["openstack"].update(insecure=True),
      "openstack-storage:openstack: insecure: true and cacert_file contradict"),
     ("no auth", lambda c: c.pop("openstack"), "openstack-storage:openstack: missing; volume_types"),
+    ("missing CA bundle", lambda c: c["openstack"].update(cacert_file="nope/ca.pem"),
+     f"openstack-storage:openstack.cacert_file: cannot read {ROOT}/nope/ca.pem (No such file or directory)"),
+    ("CA bundle without a certificate", lambda c: c["openstack"].update(cacert_file="README.md"),
+     f"openstack-storage:openstack.cacert_file: {ROOT}/README.md holds no PEM certificate"),
     ("duplicate type", lambda c: c["volume_types"].append(dict(c["volume_types"][0])),
      "openstack-storage:volume_types[ceph]: 'ceph' is defined twice"),
 ]
