@@ -22,6 +22,7 @@ export DEBIAN_FRONTEND=noninteractive
 #   iproute2 util-linux procps psmisc  ip netns, unshare/nsenter, ps, fuser
 #   passwd                    useradd/groupadd inside each host's /etc overlay
 #   jq python3                lab.json and checks
+#   mariadb-server            the database of the lab controller's OpenStack services (lab/openstack)
 PACKAGES=(
   openssh-server openssh-client
   ceph-mon ceph-osd ceph-common
@@ -33,6 +34,8 @@ PACKAGES=(
   # lab/openstack: the services' message bus, librados/librbd bindings for the RBD drivers and glance's store
   # (not on PyPI), /usr/bin/python3 -m venv, and cinder's root helper
   rabbitmq-server python3-rados python3-rbd python3-venv sudo
+  # lab/openstack: the services' database (sqlite refuses concurrent writers: "database is locked")
+  mariadb-server
 )
 
 elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -7,7 +7,7 @@
 #   lab.sh status   hosts, whether their sshd answers, the lab's processes and their RSS
 #
 # Hosts (bridge osbr0, the machine is 10.77.0.1/24):
-#   controller 10.77.0.10  supervisord: cinder-volume, cinder-backup, glance-api (placeholders)
+#   controller 10.77.0.10  supervisord: the OpenStack services of lab/openstack/up.sh
 #   compute1   10.77.0.21  libvirtd, supervisord: nova-compute (placeholder)
 #   compute2   10.77.0.22  libvirtd, supervisord: nova-compute (placeholder)
 #   storage1   10.77.0.31  Ceph mon + osd (cluster "ceph", admin keyring here), glusterd
@@ -239,14 +239,12 @@ write_service_programs() {
   esac
 }
 
-# The OpenStack services of a host as supervisord programs. PLACEHOLDERS: `sleep infinity` stands in
-# for cinder-volume, cinder-backup, glance-api and nova-compute until a later issue installs the real
-# OpenStack services; they exist so that `supervisorctl restart NAME` / `supervisorctl pid NAME` (what
-# the program under test runs after a config change) work on the lab's hosts.
+# PLACEHOLDER: `sleep infinity` stands in for nova-compute on the computes until the lab runs a real Nova; it
+# exists so that `supervisorctl restart nova-compute` / `supervisorctl pid nova-compute` (what the program runs
+# after a nova.conf change) work. The controller's services are real: lab/openstack/up.sh defines them.
 write_placeholders() {
   local h=$1 progs=() p
   case $h in
-    controller) progs=(cinder-volume cinder-backup glance-api) ;;
     compute*) progs=(nova-compute) ;;
   esac
   for p in "${progs[@]}"; do

@@ -1,27 +1,55 @@
-"""What `pulumi up --stack lab` converged, from the stack's outputs and the hosts themselves (make demo)."""
+"""What `pulumi up --stack lab` converged and created, checked on the hosts and in the lab's real cloud (make demo):
+the hosts' files and restarts, each volume type with its backend, the QoS association, where the image is stored,
+and that a volume of the Ceph type lands in the volumes pool as an RBD image (made, checked and deleted)."""
 import json
 import os
-import pathlib
 import subprocess
+import sys
+import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-def on(host: str, script: str) -> str:
-    return subprocess.run(["bash", str(ROOT / "lab/exec.sh"), host, "bash", "-c", script], capture_output=True,
-                          text=True, timeout=60).stdout.strip()
+from cloud import ROOT, CloudError, create_volume, delete_volume, on, openstack, rbd_images
 
 
-out = json.loads(subprocess.run(["pulumi", "stack", "output", "--json", "--stack", "lab"], cwd=ROOT,
-                                capture_output=True, text=True, check=True, env=os.environ).stdout)
-print("converged lab:")
-for host, what in sorted(out["hosts"].items()):
-    print(f"  {host:11} {len(what['files']):2} files  restarted: {', '.join(what['restarts']) or '-'}")
-print(f"  libvirt secret {out['libvirt_secret_uuid']} on the computes")
-print("  ceph pools:", on("storage1", "ceph osd pool ls | tr '\\n' ' '"))
-print("  cinder host lists its pool as client.cinder:",
-      "yes" if on("controller", "rbd --id cinder ls volumes >/dev/null 2>&1 && echo yes") == "yes" else "NO")
-print("  gluster volume:", on("storage1", "gluster --mode=script volume info | awk '/^(Volume Name|Status)/ {printf \"%s \", $NF}'"))
-print("  nfs exports:", subprocess.run(["showmount", "-e", "10.77.0.32"], capture_output=True, text=True).stdout
-      .split("\n", 1)[-1].replace("\n", "; ").strip("; "))
-print("stop the lab with: bash lab/lab.sh down")
+def main() -> int:
+    out = json.loads(subprocess.run(["pulumi", "stack", "output", "--json", "--stack", "lab"], cwd=ROOT,
+                                    capture_output=True, text=True, check=True, env=os.environ).stdout)
+    print("converged lab:")
+    for host, what in sorted(out["hosts"].items()):
+        print(f"  {host:11} {len(what['files']):2} files  restarted: {', '.join(what['restarts']) or '-'}")
+    print(f"  libvirt secret {out['libvirt_secret_uuid']} on the computes")
+    print("  ceph pools:", " ".join(on("storage1", "ceph osd pool ls").split()))
+    print("  gluster volume:", on("storage1", "gluster --mode=script volume info | "
+                                  "awk '/^(Volume Name|Status)/ {printf \"%s \", $NF}'"))
+
+    print("the cloud (read back from the lab's Cinder and Glance):")
+    qos = {q["ID"]: q for q in openstack("volume", "qos", "list")}
+    for name, ident in sorted(out.get("volume_type_ids", {}).items()):
+        t = openstack("volume", "type", "show", ident)
+        spec = next((q for q in qos.values() if name in (q["Associations"] or [])), None)
+        print(f"  volume type {name:8} volume_backend_name={t['properties'].get('volume_backend_name')}"
+              f"  qos: {spec['Name'] + ' ' + json.dumps(spec['Properties']) if spec else '-'}")
+    for name, ident in sorted(out.get("image_ids", {}).items()):
+        img = openstack("image", "show", ident)
+        seeds = {k: img["properties"].get(k) for k in ("hw_scsi_model", "hw_disk_bus", "hw_qemu_guest_agent",
+                                                       "os_require_quiesce")}
+        where = f"images/{ident}" if ident in rbd_images("images") else "NOT in the images pool"
+        print(f"  image {name} {img['status']} {img['disk_format']} {img['size']} bytes, stored as rbd {where}")
+        print(f"    properties {seeds}")
+    if "ceph" in out.get("volume_type_ids", {}):
+        t = time.monotonic()
+        vol = create_volume(f"demo-{int(time.time())}", "ceph")
+        landed = f"volume-{vol['id']}" in rbd_images("volumes")
+        print(f"  a 1 GiB volume of type ceph: {vol['status']} in {time.monotonic() - t:.1f} s, "
+              f"{'an RBD image volumes/volume-' + vol['id'] if landed else 'NOT in the volumes pool'} (deleted again)")
+        delete_volume(vol["id"])
+        if not landed:
+            return 1
+    print("stop the lab with: make lab-down")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except CloudError as e:
+        sys.exit(f"summary: {e}")

@@ -8,6 +8,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "lab"))      # lab/cloud.py: the lab's cloud, as the lab tests and make demo read it
 
 from harness import use_mocks  # noqa: E402  (mocks are set before any test imports the program)
 

@@ -77,8 +77,15 @@ class Lab:
         values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items() if "secure" not in str(v)}
         return values
 
+    def secret_keys(self) -> set[str]:
+        raw = yaml.safe_load((ROOT / "Pulumi.lab.yaml").read_text())["config"]
+        return {k.split(":", 1)[1] for k, v in raw.items() if isinstance(v, dict) and "secure" in v}
+
     def plan(self):
-        return program.plan(self.config(), {"ssh_private_key"}, root=ROOT)
+        return program.plan(self.config(), self.secret_keys(), root=ROOT)
+
+    def cfg(self):
+        return self.plan().cfg
 
     def keys(self) -> dict[str, str]:
         return {c: sh("storage1", f"ceph auth get-key client.{c}").strip() for c in CLIENTS}
@@ -88,11 +95,13 @@ class Lab:
 
 
 def hosts_up() -> bool:
-    """Bring the lab up unless it is; True when this call started it (and so should stop it)."""
+    """Bring the lab and its OpenStack services up unless the lab is up; True when this call started it (and so
+    should stop it)."""
     if (RUN / "lab.json").exists():
         return False
-    subprocess.run(["bash", str(ROOT / "lab" / "install.sh")], check=True, timeout=1800)
-    subprocess.run(["bash", str(ROOT / "lab" / "lab.sh"), "up"], check=True, timeout=300)
+    subprocess.run(["bash", str(ROOT / "lab/openstack/install.sh")], check=True, timeout=1800)
+    subprocess.run(["bash", str(ROOT / "lab/lab.sh"), "up"], check=True, timeout=300)
+    subprocess.run(["bash", str(ROOT / "lab/openstack/up.sh")], check=True, timeout=600)
     return True
 
 
@@ -103,8 +112,8 @@ def hosts_down() -> None:
 def converged(sample: bool = False) -> "Lab":
     """A fresh lab stack, converged by `pulumi up`; with `sample`, every command line seen meanwhile is kept."""
     lab = Lab()
-    subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "lab" / "stack.py")], check=True, env=lab.env,
-                   timeout=120)
+    subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "lab" / "stack.py"), "--fresh"], check=True,
+                   env=lab.env, timeout=600)
     lab.sampler = CommandLines()
     if sample:
         lab.sampler.start()

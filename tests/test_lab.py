@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from components.config import load
 from components.remote import sha256
+from cloud import admin_password
 from labkit import ROOT, RUN, converged, pool_detail, sh
 
 pytestmark = pytest.mark.lab
@@ -25,7 +25,7 @@ def lab(lab_hosts):
 
 
 def test_pools_clients_and_the_cinder_hosts_own_keyring(lab):
-    cfg = load(lab.config(), {"ssh_private_key"})
+    cfg = lab.cfg()
     assert re.search(r"\+ \d+ created", lab.first_up), lab.first_up[-2000:]
     for pool in cfg.ceph.pools:
         apps = json.loads(sh("storage1", f"ceph osd pool application get {pool.name} -f json"))
@@ -46,7 +46,7 @@ def test_pools_clients_and_the_cinder_hosts_own_keyring(lab):
 
 
 def test_keyrings_only_where_needed_with_owner_and_mode(lab):
-    cfg = load(lab.config(), {"ssh_private_key"})
+    cfg = lab.cfg()
     placed = cfg.keyrings()
     for host in cfg.hosts:
         listing = sh(host, "stat -c '%n %U %G %a' /etc/ceph/*.keyring 2>/dev/null || true").split("\n")
@@ -56,7 +56,7 @@ def test_keyrings_only_where_needed_with_owner_and_mode(lab):
 
 
 def test_every_compute_secret_holds_the_clients_key(lab):
-    cfg = load(lab.config(), {"ssh_private_key"})
+    cfg = lab.cfg()
     key = lab.keys()[cfg.libvirt_client()]
     uuid = str(cfg.ceph.libvirt_secret_uuid)
     for compute in cfg.hosts_with("nova-compute"):
@@ -69,7 +69,7 @@ def test_every_compute_secret_holds_the_clients_key(lab):
 
 
 def test_gluster_nfs_and_the_computes_mounts(lab):
-    cfg = load(lab.config(), {"ssh_private_key"})
+    cfg = lab.cfg()
     info = sh("storage1", "gluster --mode=script volume info cinder-vol")
     assert "Status: Started" in info and "Type: Replicate" in info and "nfs.disable: on" in info
     exports = subprocess.run(["showmount", "-e", cfg.hosts["storage2"].address], capture_output=True, text=True,
@@ -148,6 +148,7 @@ def test_drift_is_seen_on_refresh_and_put_back(lab):
 def test_no_key_or_password_in_output_state_or_command_lines(lab):
     secrets = list(lab.keys().values())
     secrets.append((RUN / "passphrase").read_text().strip())
+    secrets.append(admin_password())               # the keystone password pulumi-openstack logs in with
     ssh_key = pathlib.Path(json.loads((RUN / "lab.json").read_text())["ssh_private_key_file"]).read_text()
     secrets.append(ssh_key.splitlines()[1])          # a line of the private key's body
     state = lab.pulumi("stack", "export")
@@ -161,7 +162,7 @@ def test_no_key_or_password_in_output_state_or_command_lines(lab):
 
 
 def test_destroy_leaves_pools_with_data_unless_allowed(lab):
-    cfg = load(lab.config(), {"ssh_private_key"})
+    cfg = lab.cfg()
     deletable = {p.name for p in cfg.ceph.pools if p.allow_delete}
     assert deletable, "the lab stack names no pool that destroy may delete: this test would prove nothing"
     assert deletable <= set(sh("storage1", "ceph osd pool ls").split())

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real OpenStack services on the lab controller, on the storage configs the program rendered.
 #
-# Needs: a running lab (bash lab/lab.sh up) converged by the program (pulumi up --stack lab: it writes
-# /etc/ceph/*, /etc/cinder/cinder.conf and /etc/glance/glance-api.conf), and lab/openstack/install.sh.
+# Needs: a running lab (bash lab/lab.sh up) and lab/openstack/install.sh. Runs before the program's first
+# `pulumi up --stack lab` (which writes /etc/ceph/*, /etc/cinder/cinder.conf and /etc/glance/glance-api.conf and
+# restarts the services that read them) as well as after it.
 #
 # Writes inside the controller (never cinder.conf / glance-api.conf, which are the program's):
 #   /etc/cinder/cinder.conf.d/lab.conf, /etc/glance/glance-api.conf.d/lab.conf  (0640 root:SERVICE; the non-storage
@@ -12,7 +13,7 @@
 #   /var/lib/openstack-lab/wsgi/*.py     WSGI entry files (keystone and cinder read sys.argv when they load)
 #   /etc/supervisor/conf.d/*.conf        epmd, rabbitmq, keystone, glance-api, cinder-api, cinder-scheduler,
 #                                        cinder-volume, cinder-backup (the last three replace lab.sh's placeholders)
-# then syncs the sqlite dbs, bootstraps keystone, starts or restarts the programs, waits (bounded) until the
+# then starts MariaDB and RabbitMQ, creates and syncs the dbs, bootstraps keystone, starts or restarts the programs, waits (bounded) until the
 # APIs answer and cinder-volume@ceph reports up, and writes lab/run/openstack/{clouds.yaml,openrc} (0600).
 # Passwords are generated once per lab into lab/run/openstack/passwords (0600) and go to files and stdin only.
 # Re-running changes nothing and restarts nothing when nothing changed.
@@ -33,8 +34,10 @@ die() { echo "openstack up: $*" >&2; exit 1; }
 [ -f "$VENV/.installed" ] || die "no venv at $VENV (bash lab/openstack/install.sh)"
 ADDR=$(jq -r .hosts.controller.address "$LAB/run/lab.json")
 $HX true || die "cannot enter the controller"
-$HX test -f /etc/cinder/cinder.conf -a -f /etc/glance/glance-api.conf -a -f /etc/ceph/ceph.conf ||
-  die "the controller is not converged: run pulumi up --stack lab first (make demo)"
+# Before the program's first converge, glance-api, cinder-volume and cinder-backup run without their storage
+# settings; `pulumi up` writes them and restarts those services. Waits that need them are skipped until then.
+CONVERGED=0
+$HX test -f /etc/cinder/cinder.conf -a -f /etc/glance/glance-api.conf && CONVERGED=1
 PY=$VENV/bin/python
 BIN=$VENV/bin
 SVPATH="$BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -43,10 +46,12 @@ SCHED_INIT_WAIT=10
 # --- secrets (machine side, lab/run/openstack, 0600) ----------------------------------------------------------
 mkdir -p "$RUN"; chmod 0700 "$RUN"
 if [ ! -s "$RUN/passwords" ]; then
-  (umask 077; "$PY" -c 'import secrets
-for k in ("ADMIN", "CINDER", "GLANCE", "RABBIT"): print(f"{k}={secrets.token_hex(16)}")' >"$RUN/passwords.tmp")
-  mv "$RUN/passwords.tmp" "$RUN/passwords"
+  (umask 077; : >"$RUN/passwords")
 fi
+# one per key, added when missing (a lab made before a key existed keeps the others)
+for k in ADMIN CINDER GLANCE RABBIT DB_KEYSTONE DB_GLANCE DB_CINDER; do
+  grep -q "^$k=" "$RUN/passwords" || "$PY" -c 'import secrets, sys; print(f"{sys.argv[1]}={secrets.token_hex(16)}")' "$k" >>"$RUN/passwords"
+done
 if [ ! -s "$RUN/erlang.cookie" ]; then
   (umask 077; "$PY" -c 'import secrets, string; a = string.ascii_uppercase
 print("".join(secrets.choice(a) for _ in range(20)), end="")' >"$RUN/erlang.cookie")
@@ -56,7 +61,7 @@ pw() { sed -n "s/^$1=//p" "$RUN/passwords"; }
 
 # --- users and directories in the controller ----------------------------------------------------------------
 $HX bash -euc '
-  for u in keystone rabbitmq; do
+  for u in keystone rabbitmq mysql; do
     getent group "$u" >/dev/null || groupadd -r "$u"
     getent passwd "$u" >/dev/null || useradd -r -g "$u" -d "/var/lib/$u" -s /usr/sbin/nologin -c "lab $u" "$u"
   done
@@ -66,6 +71,12 @@ $HX bash -euc '
   install -d -m 0750 -o cinder -g cinder /var/lib/cinder /var/lib/cinder/tmp
   install -d -m 0755 /etc/cinder/cinder.conf.d /etc/glance/glance-api.conf.d /etc/cinder/rootwrap.d
   install -d -m 0755 /var/log/keystone /var/log/glance /var/log/cinder /var/log/rabbitmq
+  install -d -m 0750 -o mysql -g mysql /var/lib/openstack-lab/mysql /var/log/mariadb
+  install -d -m 0755 -o mysql -g mysql /run/mysqld
+  if [ ! -d /var/lib/openstack-lab/mysql/mysql ]; then
+    mariadb-install-db --no-defaults --user=mysql --datadir=/var/lib/openstack-lab/mysql \
+      --auth-root-authentication-method=socket --skip-test-db >/var/log/mariadb/install-db.log 2>&1
+  fi
   install -d -m 0755 -o root -g rabbitmq /etc/rabbitmq
   # The package made /var/lib/rabbitmq on the machine (the /var overlay shows it here) for the machine'"'"'s
   # rabbitmq uid, which need not be this host'"'"'s: own it by this host'"'"'s rabbitmq.
@@ -133,7 +144,7 @@ TRANSPORT="rabbit://openstack:$(pw RABBIT)@$ADDR:5672/"
 track keystone /etc/keystone/keystone.conf 640 root:keystone <<EOF
 # lab/openstack/up.sh
 [database]
-connection = sqlite:////var/lib/keystone/keystone.sqlite
+connection = mysql+pymysql://keystone:$(pw DB_KEYSTONE)@$ADDR/keystone
 
 [token]
 provider = fernet
@@ -163,7 +174,7 @@ glance_conf() {
 worker_self_reference_url = http://$ADDR:9292
 
 [database]
-connection = sqlite:////var/lib/glance/glance.sqlite
+connection = mysql+pymysql://glance:$(pw DB_GLANCE)@$ADDR/glance
 
 EOF
   authtoken glance "$(pw GLANCE)"
@@ -216,7 +227,7 @@ periodic_fuzzy_delay = 0
 scheduler_driver_init_wait_time = $SCHED_INIT_WAIT
 
 [database]
-connection = sqlite:////var/lib/cinder/cinder.sqlite
+connection = mysql+pymysql://cinder:$(pw DB_CINDER)@$ADDR/cinder
 
 EOF
   authtoken cinder "$(pw CINDER)"
@@ -334,34 +345,16 @@ gunicorn() { # gunicorn NAME PORT MODULE
 }
 program epmd rabbitmq 10 10 /usr/bin/epmd
 program rabbitmq rabbitmq 20 60 /usr/lib/rabbitmq/bin/rabbitmq-server
+# MariaDB from Debian, its data in the controller's own datadir (made below), on the controller's address
+program mariadb mysql 15 60 /usr/sbin/mariadbd --no-defaults --datadir=/var/lib/openstack-lab/mysql \
+  --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid --bind-address="$ADDR" --port=3306 \
+  --skip-name-resolve --innodb-buffer-pool-size=64M --log-error=/var/log/mariadb/error.log
 program keystone keystone 30 20 "$(gunicorn keystone 5000 keystone_wsgi:application)"
 program glance-api glance 40 20 "$(gunicorn glance-api 9292 glance_wsgi:application)"
 program cinder-api cinder 40 20 "$(gunicorn cinder-api 8776 cinder_wsgi:application)"
 program cinder-scheduler cinder 50 20 "$BIN/cinder-scheduler"
 program cinder-volume cinder 50 30 "$BIN/cinder-volume"
 program cinder-backup cinder 50 30 "$BIN/cinder-backup"
-
-# --- databases and keystone bootstrap (before the services start) -------------------------------------------------
-# The three projects side by side (7-8 s on 2 cores; about 9-10 s one after the other); their chatter goes to
-# lab/run/openstack/db-*.log.
-T=$(date +%s.%N)
-db_keystone() { # chained with &&: set -e does not apply inside a function whose status is tested
-  $HX runuser -u keystone -- "$BIN/keystone-manage" db_sync &&
-  $HX "$BIN/keystone-manage" fernet_setup --keystone-user keystone --keystone-group keystone &&
-  $HX "$BIN/keystone-manage" credential_setup --keystone-user keystone --keystone-group keystone &&
-  pw ADMIN | $HX bash -c 'OS_BOOTSTRAP_PASSWORD=$(cat) exec runuser -u keystone -- "$@"' boot \
-    "$BIN/keystone-manage" bootstrap --bootstrap-username admin --bootstrap-project-name admin \
-    --bootstrap-role-name admin --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
-    --bootstrap-admin-url "http://$ADDR:5000/v3" --bootstrap-public-url "http://$ADDR:5000/v3" \
-    --bootstrap-internal-url "http://$ADDR:5000/v3"
-}
-db_keystone >"$RUN/db-keystone.log" 2>&1 & j1=$!
-$HX runuser -u glance -- "$BIN/glance-manage" db_sync >"$RUN/db-glance.log" 2>&1 & j2=$!
-$HX runuser -u cinder -- "$BIN/cinder-manage" db sync >"$RUN/db-cinder.log" 2>&1 & j3=$!
-for j in "$j1:keystone" "$j2:glance" "$j3:cinder"; do
-  wait "${j%%:*}" || { tail -30 "$RUN/db-${j#*:}.log"; die "${j#*:} db sync failed (log: $RUN/db-${j#*:}.log)"; }
-done
-log "dbs synced, keystone bootstrapped ($(elapsed "$T") s)"
 
 # wait_until WHAT TRIES INTERVAL CMD...: bounded in count, and in time because every probe has its own timeout.
 wait_until() {
@@ -409,11 +402,39 @@ converge() {
   $HX supervisorctl start "$@" >/dev/null || true   # anything stopped or FATAL
 }
 T=$(date +%s.%N)
-converge epmd rabbitmq
+converge epmd rabbitmq mariadb
+wait_until "mariadb :3306" 60 1 port_ok "$ADDR" 3306
+# databases and their users, as SQL on stdin (the passwords never reach a command line)
+for d in keystone glance cinder; do
+  echo "CREATE DATABASE IF NOT EXISTS $d; CREATE USER IF NOT EXISTS '$d'@'%' IDENTIFIED BY '$(pw "DB_${d^^}")';
+        ALTER USER '$d'@'%' IDENTIFIED BY '$(pw "DB_${d^^}")'; GRANT ALL PRIVILEGES ON $d.* TO '$d'@'%';"
+done | $HX mariadb --no-defaults --socket=/run/mysqld/mysqld.sock -u root
+# --- databases and keystone bootstrap (before the services start) -------------------------------------------------
+# The three projects side by side (7-8 s on 2 cores; about 9-10 s one after the other); their chatter goes to
+# lab/run/openstack/db-*.log.
+T=$(date +%s.%N)
+db_keystone() { # chained with &&: set -e does not apply inside a function whose status is tested
+  $HX runuser -u keystone -- "$BIN/keystone-manage" db_sync &&
+  $HX "$BIN/keystone-manage" fernet_setup --keystone-user keystone --keystone-group keystone &&
+  $HX "$BIN/keystone-manage" credential_setup --keystone-user keystone --keystone-group keystone &&
+  pw ADMIN | $HX bash -c 'OS_BOOTSTRAP_PASSWORD=$(cat) exec runuser -u keystone -- "$@"' boot \
+    "$BIN/keystone-manage" bootstrap --bootstrap-username admin --bootstrap-project-name admin \
+    --bootstrap-role-name admin --bootstrap-service-name keystone --bootstrap-region-id RegionOne \
+    --bootstrap-admin-url "http://$ADDR:5000/v3" --bootstrap-public-url "http://$ADDR:5000/v3" \
+    --bootstrap-internal-url "http://$ADDR:5000/v3"
+}
+db_keystone >"$RUN/db-keystone.log" 2>&1 & j1=$!
+$HX runuser -u glance -- "$BIN/glance-manage" db_sync >"$RUN/db-glance.log" 2>&1 & j2=$!
+$HX runuser -u cinder -- "$BIN/cinder-manage" db sync >"$RUN/db-cinder.log" 2>&1 & j3=$!
+for j in "$j1:keystone" "$j2:glance" "$j3:cinder"; do
+  wait "${j%%:*}" || { tail -30 "$RUN/db-${j#*:}.log"; die "${j#*:} db sync failed (log: $RUN/db-${j#*:}.log)"; }
+done
+log "dbs synced, keystone bootstrapped ($(elapsed "$T") s)"
+
 wait_until "rabbitmq :5672" 60 1 port_ok "$ADDR" 5672
 converge keystone glance-api cinder-api cinder-scheduler cinder-volume cinder-backup
 wait_until "keystone :5000" 60 1 http_ok "http://$ADDR:5000/v3"
-wait_until "glance-api :9292" 60 1 http_ok "http://$ADDR:9292/"
+[ "$CONVERGED" = 0 ] || wait_until "glance-api :9292" 60 1 http_ok "http://$ADDR:9292/"
 wait_until "cinder-api :8776" 60 1 http_ok "http://$ADDR:8776/"
 
 # --- client config (0600) and keystone's service side ------------------------------------------------------------------
@@ -457,6 +478,11 @@ svc_up() {
     awk '$1 == "cinder-scheduler" && $3 == "up" { s = 1 } $1 == "cinder-volume" && $2 ~ /@ceph$/ && $3 == "up" { v = 1 }
          END { exit !(s && v) }'
 }
+if [ "$CONVERGED" = 0 ]; then
+  log "not converged yet: glance-api, cinder-volume and cinder-backup wait for pulumi up --stack lab"
+  $HX supervisorctl status || true
+  exit 0
+fi
 wait_until "cinder-scheduler + cinder-volume@ceph (service list)" 30 2 svc_up
 # "up" in the service list is not "ready" right after a (re)start, and no API tells the rest:
 # - cinder-scheduler holds every request from its start (once it has connected to RabbitMQ: its queue has a
