@@ -462,9 +462,10 @@ supervisor_up() {
 }
 supervisor_wait() {
   local h=$1
-  all_running() {
-    local out; out=$(in_host "$h" timeout 10 supervisorctl status) || return 1
-    ! grep -qv RUNNING <<<"$out"
+  all_running() {   # supervisord answers and every program it has (the controller has none yet) runs
+    local out; out=$(in_host "$h" timeout 10 supervisorctl status) || [ -z "$out" ] || return 1
+    in_host "$h" timeout 10 supervisorctl pid | grep -qx '[0-9]*' || return 1
+    ! grep -v RUNNING <<<"$out" | grep -q .
   }
   wait_until "supervisord programs on $h" 60 0.25 all_running
 }

@@ -15,7 +15,7 @@ def main() -> int:
                                     capture_output=True, text=True, check=True, env=os.environ).stdout)
     print("converged lab:")
     for host, what in sorted(out["hosts"].items()):
-        print(f"  {host:11} {len(what['files']):2} files  restarted: {', '.join(what['restarts']) or '-'}")
+        print(f"  {host:11} {len(what['files']):2} files  restarts on a change: {', '.join(what['restarts']) or '-'}")
     print(f"  libvirt secret {out['libvirt_secret_uuid']} on the computes")
     print("  ceph pools:", " ".join(on("storage1", "ceph osd pool ls").split()))
     print("  gluster volume:", on("storage1", "gluster --mode=script volume info | "

@@ -95,14 +95,14 @@ class Lab:
 
 
 def hosts_up() -> bool:
-    """Bring the lab and its OpenStack services up unless the lab is up; True when this call started it (and so
-    should stop it)."""
-    if (RUN / "lab.json").exists():
-        return False
-    subprocess.run(["bash", str(ROOT / "lab/openstack/install.sh")], check=True, timeout=1800)
-    subprocess.run(["bash", str(ROOT / "lab/lab.sh"), "up"], check=True, timeout=300)
-    subprocess.run(["bash", str(ROOT / "lab/openstack/up.sh")], check=True, timeout=600)
-    return True
+    """Bring the lab up unless it is, and its OpenStack services (idempotent: a lab left by make demo has them);
+    True when this call started the lab (and so should stop it)."""
+    started = not (RUN / "lab.json").exists()
+    if started:
+        subprocess.run(["bash", str(ROOT / "lab/openstack/install.sh")], check=True, timeout=1800)
+        subprocess.run(["bash", str(ROOT / "lab/lab.sh"), "up"], check=True, timeout=300)
+    subprocess.run(["bash", str(ROOT / "lab/openstack/up.sh")], check=True, timeout=600, stdout=subprocess.DEVNULL)
+    return started
 
 
 def hosts_down() -> None:

@@ -66,17 +66,16 @@ def shared_stack(request) -> program.Plan:
 
 
 def lab_stack(request) -> program.Plan:
-    """lab/stack.yaml with what the running lab would add: addresses, host keys, the Ceph fsid and monitor."""
-    values = yaml.safe_load((ROOT / "lab" / "stack.yaml").read_text())
-    hosts = values["openstack-storage:hosts"]
-    for name, host in hosts.items():
-        host.setdefault("address", LAB_ADDRESSES.get(name, "10.77.0.99"))
-        host.setdefault("host_key", _host_key(name))
-    ceph = values["openstack-storage:ceph"]
-    ceph.setdefault("fsid", "0b7d3c52-6a1e-4f8b-9d2c-3e5f7a9b1c4d")
-    ceph.setdefault("mon_host", ["10.77.0.31"])
+    """The lab stack as lab/stack.py writes it, for a lab with these addresses, host keys, fsid and monitor (its
+    image is left out: the file exists only on a running lab, and no service config depends on it)."""
+    from stack import stack_config      # lab/stack.py
+    names = yaml.safe_load((ROOT / "lab" / "stack.yaml").read_text())["openstack-storage:hosts"]
+    lab = {"hosts": {n: {"address": LAB_ADDRESSES.get(n, "10.77.0.99"), "host_key": _host_key(n)} for n in names},
+           "ceph": {"fsid": "0b7d3c52-6a1e-4f8b-9d2c-3e5f7a9b1c4d", "mon_host": ["10.77.0.31"]}}
+    values = stack_config(lab)
+    values.pop("openstack-storage:images")
     return program.plan({k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()},
-                        {"ssh_private_key"}, root=ROOT)
+                        {"ssh_private_key", "openstack_password"}, root=ROOT)
 
 
 STACKS = {"dev": dev_stack, "shared": shared_stack, "lab": lab_stack}
