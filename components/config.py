@@ -18,7 +18,7 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StringConstra
                       model_validator)
 
 PROJECT = "openstack-storage"
-SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key")
+SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key", "ssh_proxy_private_key")
 
 ROLES = ("glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server")
 Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server"]
@@ -61,9 +61,18 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SshProxy(Model):
+    address: Address = Field(description="The bastion (jump host) the program connects through.")
+    port: int = Field(22, ge=1, le=65535, description="Its SSH port.")
+    user: str = Field("root", description="Login user on the bastion (it only forwards the connection).")
+    host_key: HostKey = Field(description="Pinned SSH host public key of the bastion.")
+
+
 class Ssh(Model):
     user: str = Field("root", description="SSH login user on the hosts.")
     port: int = Field(22, ge=1, le=65535, description="SSH port.")
+    proxy: Optional[SshProxy] = Field(None, description="Reach the hosts through this bastion; its login uses the "
+                                      "secret `ssh_proxy_private_key` when set, else `ssh_private_key`.")
 
 
 class Host(Model):

@@ -1,12 +1,11 @@
-"""Every change to a host, as Python dynamic resources over pinned SSH (paramiko).
+"""Host state that Pulumi reads back, as Python dynamic resources over pinned SSH (paramiko): pulumi-command's
+remote.Command has no read, so these are the ones that are not commands (actions are: see remote.py).
 
-- RemoteStep: an idempotent script (create/update/delete, stdin, triggers that force a re-run), the same model
-  as pulumi-command's remote.Command, whose provider plugin cannot be built here (the Go module proxy does not
-  serve github.com/pulumi/pulumi-command/provider);
-- RemoteFile and CephClientResource: host state that Pulumi reads back, so `pulumi preview --refresh` shows a
-  keyring, config or caps edited by hand and `pulumi up --refresh` puts the desired state back, while a plain
-  `pulumi up` stays a no-op;
-- LocalStep: a script on the machine running pulumi (image preparation).
+- RemoteFile: a file's content hash, owner, group and mode;
+- CephClientResource: a cephx user and its caps;
+
+so `pulumi preview --refresh` shows a keyring, config or caps edited by hand and `pulumi up --refresh` puts the
+desired state back, while a plain `pulumi up` stays a no-op. A connection may go through a bastion (`proxy`).
 
 Secrets: file content and the connection (private key) are secret inputs; content is read back into state only
 as a hash, never as text, so a keyring's key is never stored in the clear (nor in a second place).
@@ -40,8 +39,8 @@ def _private_key(text: str):
     raise RemoteError("the SSH private key is not an ed25519, ECDSA or RSA key in OpenSSH/PEM form")
 
 
-def ssh(conn: dict, script: str, stdin: str = "") -> tuple[int, str, str]:
-    """Run `script` with bash on the host, refusing any host key but the pinned one. Returns (rc, out, err)."""
+def _client(conn: dict, sock=None):
+    """An SSH client logged in to `conn`, refusing any host key but the pinned one."""
     import paramiko
     host, port = conn["host"], int(conn.get("port") or 22)
     keytype, keydata = conn["host_key"].split()[:2]
@@ -51,7 +50,28 @@ def ssh(conn: dict, script: str, stdin: str = "") -> tuple[int, str, str]:
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
         client.connect(host, port=port, username=conn.get("user") or "root", pkey=_private_key(conn["private_key"]),
-                       look_for_keys=False, allow_agent=False, timeout=15, banner_timeout=15, auth_timeout=15)
+                       look_for_keys=False, allow_agent=False, timeout=15, banner_timeout=15, auth_timeout=15,
+                       sock=sock)
+    except paramiko.BadHostKeyException as e:
+        client.close()
+        raise RemoteError(f"{host}:{port} presented a host key other than the pinned one ({e.key.get_name()}); "
+                          f"check hosts.*.host_key") from None
+    except (paramiko.SSHException, OSError) as e:
+        client.close()
+        raise RemoteError(f"ssh {conn.get('user') or 'root'}@{host}:{port}: {e}") from None
+    return client
+
+
+def ssh(conn: dict, script: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run `script` with bash on the host (through its bastion when it has one). Returns (rc, out, err)."""
+    import paramiko
+    host, port = conn["host"], int(conn.get("port") or 22)
+    bastion = _client(conn["proxy"]) if conn.get("proxy") else None
+    client = None
+    try:
+        sock = bastion.get_transport().open_channel("direct-tcpip", (host, port), ("127.0.0.1", 0),
+                                                    timeout=15) if bastion else None
+        client = _client(conn, sock)
         chan = client.get_transport().open_session(timeout=15)
         chan.settimeout(TIMEOUT)
         chan.exec_command("bash -c " + shlex.quote("set -eu\n" + script))
@@ -60,13 +80,13 @@ def ssh(conn: dict, script: str, stdin: str = "") -> tuple[int, str, str]:
         chan.shutdown_write()
         out, err = chan.makefile("rb").read().decode(), chan.makefile_stderr("rb").read().decode()
         return chan.recv_exit_status(), out, err
-    except paramiko.BadHostKeyException as e:
-        raise RemoteError(f"{host}:{port} presented a host key other than the pinned one ({e.key.get_name()}); "
-                          f"check hosts.*.host_key") from None
     except (paramiko.SSHException, OSError) as e:
-        raise RemoteError(f"ssh {conn.get('user') or 'root'}@{host}:{port}: {e}") from None
+        raise RemoteError(f"ssh {conn.get('user') or 'root'}@{host}:{port}"
+                          f"{' via ' + conn['proxy']['host'] if bastion else ''}: {e}") from None
     finally:
-        client.close()
+        for c in (client, bastion):
+            if c:
+                c.close()
 
 
 def _checked(conn: dict, script: str, stdin: str = "", what: str = "") -> str:
@@ -99,88 +119,6 @@ fi
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-# ---- scripts -------------------------------------------------------------------------------------
-
-STEP_FIELDS = ("create", "update", "delete", "stdin")
-
-
-def _where(conn: Optional[dict]) -> tuple:
-    """Which host and login a step runs on; a rotated key alone is not a reason to run it again."""
-    conn = conn or {}
-    return conn.get("host"), int(conn.get("port") or 22), conn.get("user")
-
-
-class RemoteStepProvider(ResourceProvider):
-    """Runs `create` once, `update` (or `create`) when an input changes, and is replaced (so `create` runs
-    again) when a trigger changes. Scripts must check state first: they may run again at any time."""
-
-    def _run(self, props: dict, script: str) -> dict:
-        out = _checked(props["connection"], script, props.get("stdin") or "", props.get("description") or "step")
-        return {**props, "stdout": out}
-
-    def create(self, props: dict) -> CreateResult:
-        return CreateResult(f"{props['connection']['host']}:{props['description']}", self._run(props, props["create"]))
-
-    def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
-        return UpdateResult(self._run(news, news.get("update") or news["create"]))
-
-    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        changed = [k for k in STEP_FIELDS if olds.get(k) != news.get(k)]
-        if _where(olds.get("connection")) != _where(news.get("connection")):
-            changed.append("connection")
-        replaces = ["triggers"] if (olds.get("triggers") or []) != (news.get("triggers") or []) else []
-        return DiffResult(changes=bool(changed or replaces), replaces=replaces, delete_before_replace=False)
-
-    def delete(self, _id: str, props: dict) -> None:
-        if props.get("delete"):
-            _checked(props["connection"], props["delete"], what=f"deleting {props.get('description')}")
-
-
-class RemoteStep(Resource):
-    stdout: pulumi.Output[str]
-
-    def __init__(self, name: str, connection: pulumi.Input[dict], create: str, *, update: Optional[str] = None,
-                 delete: Optional[str] = None, stdin: Optional[pulumi.Input[str]] = None,
-                 triggers: Optional[list] = None, secret_stdout: bool = False,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        secret = ["connection"] + (["stdout"] if secret_stdout else []) + (
-            ["stdin"] if isinstance(stdin, pulumi.Output) else [])
-        super().__init__(RemoteStepProvider(), name, {
-            "kind": "step", "description": name, "connection": pulumi.Output.secret(connection),
-            "create": create, "update": update, "delete": delete, "stdin": stdin, "triggers": triggers or [],
-            "stdout": None,
-        }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secret)))
-
-
-class LocalStepProvider(ResourceProvider):
-    """A script on the machine running pulumi, run again when it changes."""
-
-    def _run(self, props: dict) -> dict:
-        import subprocess
-        r = subprocess.run(["bash", "-c", "set -eu\n" + props["create"]], capture_output=True, text=True,
-                           timeout=3600)
-        if r.returncode != 0:
-            raise RemoteError(f"{props['description']} failed (exit {r.returncode}): {r.stderr.strip()[-800:]}")
-        return {**props, "stdout": r.stdout}
-
-    def create(self, props: dict) -> CreateResult:
-        return CreateResult(props["description"], self._run(props))
-
-    def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
-        return UpdateResult(self._run(news))
-
-    def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        return DiffResult(changes=olds.get("create") != news.get("create"), replaces=[], delete_before_replace=False)
-
-
-class LocalStep(Resource):
-    stdout: pulumi.Output[str]
-
-    def __init__(self, name: str, create: str, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(LocalStepProvider(), name, {"kind": "local", "description": name, "create": create,
-                                                     "stdout": None}, opts)
 
 
 # ---- files --------------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ import pulumi
 import pulumi_openstack as openstack
 
 from .config import Image as ImageSpec
-from .remote import q
+from .remote import q, run_local
 from .base import Component
-from .hoststate import LocalStep
 from .render import oslo
 
 QEMU_FORMAT = {"qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}
@@ -59,8 +58,7 @@ class Image(Component):
     def __init__(self, name: str, args: ImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:glance:Image", name, opts)
         s = args.spec
-        self.prepare = LocalStep(f"{name}-prepare", prepare_script(s, args.source, args.prepared),
-                                 opts=pulumi.ResourceOptions(parent=self))
+        self.prepare = run_local(f"{name}-prepare", prepare_script(s, args.source, args.prepared), parent=self)
         self.image = openstack.images.Image(
             f"{name}-image", name=s.name, local_file_path=args.prepared, disk_format=uploaded_format(s),
             container_format=s.container_format, visibility=s.visibility,

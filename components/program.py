@@ -157,7 +157,8 @@ class _Wiring:
 def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
     """Register every resource. `secrets`: the stack's secret config values (Outputs) by key."""
     cfg = p.cfg
-    w = _Wiring(cfg, targets(cfg, secrets["ssh_private_key"]), ready={h: [] for h in cfg.hosts})
+    w = _Wiring(cfg, targets(cfg, secrets["ssh_private_key"], secrets.get("ssh_proxy_private_key")),
+                ready={h: [] for h in cfg.hosts})
     if cfg.ceph:
         _ceph(p, w)
     _shared_storage(p, w, secrets.get("nova_ssh_private_key"))

@@ -1,10 +1,11 @@
-"""The one building block for host changes: idempotent steps and files over pinned SSH (see hoststate.py).
+"""The one building block for host changes: actions are pulumi-command `remote.Command`s over SSH with the pinned
+host key (through the stack's bastion where it has one); host state that must be read back (files, cephx users)
+is the dynamic resources of hoststate.py, over the same connection.
 
 Rules every step follows:
 - scripts check state before acting, so a rerun converges instead of failing (`ceph ... create` and friends
   do not have reliable exit codes on repeat);
-- content goes in on stdin, never on the command line; a step whose stdout holds a secret has that output
-  marked secret, and nothing logs it;
+- content and secrets go in on stdin, never on the command line; a step fed a secret logs nothing;
 - input changes run `update` (the same script), not a replace: a replace runs the new create before the old
   delete, which would undo what was just written;
 - a service restart is its own step, replaced (so re-run) only when the hash of its own config changes.
@@ -16,30 +17,46 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import pulumi
+from pulumi_command import local, remote
 
 from .config import StackConfig
-from .hoststate import RemoteFile, RemoteStep, sha256  # noqa: F401  (sha256 re-exported)
+from .hoststate import RemoteFile, sha256  # noqa: F401  (sha256 re-exported)
 
 RESTART = {
     "systemd": "systemctl restart {service}",
     "supervisord": "supervisorctl restart {service}",
 }
+# The script is read by bash from fd 3, so stdin stays free for content and secrets, and the script reads in a
+# preview exactly as it runs.
+EOF_MARK = "__openstack_storage_script__"
 
 
 @dataclass(frozen=True)
 class Target:
-    """A host the program changes: its stack name and its SSH connection (a secret: it holds the key)."""
+    """A host the program changes: its stack name, its connection for the read-back resources (a secret: it holds
+    the key) and the same connection for pulumi-command."""
     host: str
     connection: pulumi.Output
+    command: remote.ConnectionArgs
 
 
-def targets(cfg: StackConfig, private_key: pulumi.Input[str]) -> dict[str, Target]:
+def targets(cfg: StackConfig, private_key: pulumi.Input[str],
+            proxy_key: Optional[pulumi.Input[str]] = None) -> dict[str, Target]:
+    key = pulumi.Output.secret(private_key)
+    via = pulumi.Output.secret(proxy_key) if proxy_key is not None else key
     out = {}
     for name, h in cfg.hosts.items():
         ssh = cfg.ssh_for(name)
         conn = {"host": h.address, "port": ssh.port, "user": ssh.user, "host_key": h.host_key}
-        out[name] = Target(name, pulumi.Output.secret(
-            pulumi.Output.from_input(private_key).apply(lambda key, c=conn: {**c, "private_key": key})))
+        proxy = ({"host": ssh.proxy.address, "port": ssh.proxy.port, "user": ssh.proxy.user,
+                  "host_key": ssh.proxy.host_key} if ssh.proxy else None)
+        command = remote.ConnectionArgs(
+            host=h.address, port=ssh.port, user=ssh.user, host_key=h.host_key, private_key=key,
+            proxy=remote.ProxyConnectionArgs(**proxy, private_key=via) if proxy else None)
+        both = pulumi.Output.all(key, via).apply(
+            lambda keys, c=conn, p=proxy: {**c, "private_key": keys[0],
+                                           **({"proxy": {**p, "private_key": keys[1]}} if p else {})})
+        out[name] = Target(name, pulumi.Output.secret(both), command)
     return out
 
 
@@ -47,17 +64,33 @@ def q(value) -> str:
     return shlex.quote(str(value))
 
 
+def wrap(script: str) -> str:
+    """`script` as the command line of a step: bash (-eu) reads it from fd 3."""
+    return f"bash -eu /dev/fd/3 3<<'{EOF_MARK}'\n{script.strip()}\n{EOF_MARK}\n"
+
+
 def run(name: str, target: Target, script: str, *, parent: pulumi.Resource,
-        stdin: Optional[pulumi.Input[str]] = None, secret_stdout: bool = False,
-        delete: Optional[str] = None, triggers: Optional[Sequence] = None,
-        depends_on: Sequence[pulumi.Resource] = (), retain_on_delete: bool = False) -> RemoteStep:
-    """An idempotent script on `target`. `secret_stdout`: the script prints a secret (and only it)."""
-    body = script.strip() + "\n"
-    return RemoteStep(
-        name, target.connection, body, update=body, delete=delete.strip() + "\n" if delete else None, stdin=stdin,
-        triggers=list(triggers) if triggers else None, secret_stdout=secret_stdout,
+        stdin: Optional[pulumi.Input[str]] = None, delete: Optional[str] = None,
+        triggers: Optional[Sequence] = None, depends_on: Sequence[pulumi.Resource] = (),
+        retain_on_delete: bool = False) -> remote.Command:
+    """An idempotent script on `target`."""
+    body = wrap(script)
+    return remote.Command(
+        name, connection=target.command, create=body, update=body, delete=wrap(delete) if delete else None,
+        stdin=stdin, triggers=list(triggers) if triggers else None,
+        # stdout is the script's own chatter; a step fed a secret logs nothing at all. No previous output in the
+        # environment: sshd refuses variables it does not AcceptEnv, and the scripts check state themselves.
+        logging=remote.Logging.NONE if stdin is not None else remote.Logging.STDERR,
+        add_previous_output_in_env=False,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*getattr(parent, "after", []), *depends_on],
-                                    retain_on_delete=retain_on_delete))
+                                    retain_on_delete=retain_on_delete,
+                                    additional_secret_outputs=["stdin"] if stdin is not None else None))
+
+
+def run_local(name: str, script: str, *, parent: pulumi.Resource) -> local.Command:
+    """A script on the machine running pulumi, run again when it changes."""
+    return local.Command(name, create=script, update=script, interpreter=["/bin/bash", "-euc"],
+                         logging=local.Logging.STDERR, opts=pulumi.ResourceOptions(parent=parent))
 
 
 def write_file(name: str, target: Target, path: str, content: pulumi.Input[str], *, owner: str, group: str,
@@ -70,7 +103,7 @@ def write_file(name: str, target: Target, path: str, content: pulumi.Input[str],
 
 
 def restart(name: str, target: Target, service: str, manager: str, config_hashes: Sequence[str], *,
-            parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]) -> Optional[RemoteStep]:
+            parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]) -> Optional[remote.Command]:
     """Restart `service` once now and again whenever one of its own config hashes changes."""
     if manager == "none":
         return None

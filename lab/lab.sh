@@ -33,6 +33,13 @@ NS_PREFIX=os-
 HOSTS=(controller compute1 compute2 storage1 storage2)
 declare -A ADDR=([controller]=10.77.0.10 [compute1]=10.77.0.21 [compute2]=10.77.0.22
   [storage1]=10.77.0.31 [storage2]=10.77.0.32)
+# compute2 sits behind a bastion, as many operators' hosts do: its sshd listens only on a private link to compute1
+# (veth bst0, 10.78.0.0/30), which the machine has no route to, so SSH reaches it only through compute1.
+# Its services still use the bridge (10.77.0.22) for Ceph, NFS and the rest.
+declare -A SSH_ADDR=([controller]=10.77.0.10 [compute1]=10.77.0.21 [compute2]=10.78.0.2
+  [storage1]=10.77.0.31 [storage2]=10.77.0.32)
+declare -A BASTION=([compute2]=compute1)
+BASTION_LINK=(compute1 10.78.0.1 compute2 10.78.0.2 30)
 CEPH_HOST=storage1
 CEPH_DIR=$RUN/ceph
 # LAB_CEPH_MGR=1 also runs a ceph-mgr (needs `LAB_CEPH_MGR=1 bash lab/install.sh`; about 300 MB more RSS):
@@ -105,7 +112,7 @@ ssh_opts() {
     -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR
 }
 lab_ssh() { local h=$1; shift; # shellcheck disable=SC2046
-  timeout 20 ssh $(ssh_opts) "root@${ADDR[$h]}" "$@"; }
+  timeout 20 ssh -F "$RUN/ssh/config" "$h" "$@"; }
 
 # ---------------------------------------------------------------------------------------------------
 # Inside a host: runs as the first process of the host's new mount + UTS namespaces (under
@@ -159,7 +166,7 @@ host_init() {
   chmod 0600 /etc/ssh/ssh_host_ed25519_key
   cat >/etc/ssh/sshd_config <<EOF
 # lab host $h (written by lab/lab.sh)
-ListenAddress ${ADDR[$h]}
+ListenAddress ${SSH_ADDR[$h]}
 Port 22
 HostKey /etc/ssh/ssh_host_ed25519_key
 PidFile /run/sshd.pid
@@ -300,6 +307,15 @@ make_network() {
     ip -n "$n" addr add "${ADDR[$h]}/$PREFIX" dev eth0
     ip -n "$n" link set eth0 up
   done
+  # the private link between the bastion and the host behind it
+  local b=${BASTION_LINK[0]} ba=${BASTION_LINK[1]} t=${BASTION_LINK[2]} ta=${BASTION_LINK[3]} len=${BASTION_LINK[4]}
+  ip -n "$(ns "$b")" link add bst0 type veth peer name bst0 netns "$(ns "$t")"
+  ip -n "$(ns "$b")" addr add "$ba/$len" dev bst0
+  ip -n "$(ns "$t")" addr add "$ta/$len" dev bst0
+  ip -n "$(ns "$b")" link set bst0 up
+  ip -n "$(ns "$t")" link set bst0 up
+  # from the machine the link is unreachable, and answered so at once: nothing for it may leave the machine
+  ip route replace unreachable "${ta%.*}.0/$len"
 }
 
 make_host() {
@@ -483,10 +499,13 @@ write_ssh_client_files() {
     echo "  StrictHostKeyChecking yes"
     echo "  BatchMode yes"
     echo "  ConnectTimeout 5"
-    for h in "${HOSTS[@]}"; do printf 'Host %s\n  HostName %s\n' "$h" "${ADDR[$h]}"; done
+    for h in "${HOSTS[@]}"; do
+      printf 'Host %s\n  HostName %s\n' "$h" "${SSH_ADDR[$h]}"
+      [ -z "${BASTION[$h]:-}" ] || printf '  ProxyJump %s\n' "${BASTION[$h]}"
+    done
   } >"$RUN/ssh/config"
   for h in "${HOSTS[@]}"; do
-    echo "$h,${ADDR[$h]} $(cut -d' ' -f1,2 "$(hdir "$h")/ssh_host_ed25519_key.pub")" >>"$RUN/ssh/known_hosts"
+    echo "$h,${SSH_ADDR[$h]} $(cut -d' ' -f1,2 "$(hdir "$h")/ssh_host_ed25519_key.pub")" >>"$RUN/ssh/known_hosts"
   done
 }
 
@@ -510,9 +529,11 @@ write_lab_json() {
   local hosts_json='{}' h key
   for h in "${HOSTS[@]}"; do
     key=$(cut -d' ' -f1,2 "$(hdir "$h")/ssh_host_ed25519_key.pub")
-    hosts_json=$(jq -c --arg h "$h" --arg a "${ADDR[$h]}" --arg k "$key" --arg n "$(ns "$h")" \
-      --arg p "$(anchor_pid "$h")" '.[$h] = {address: $a, host_key: $k, netns: $n, anchor_pid: ($p|tonumber)}' \
-      <<<"$hosts_json")
+    # address: where its sshd listens (what the program connects to); service_address: on the bridge
+    hosts_json=$(jq -c --arg h "$h" --arg a "${SSH_ADDR[$h]}" --arg sa "${ADDR[$h]}" --arg k "$key" \
+      --arg n "$(ns "$h")" --arg p "$(anchor_pid "$h")" --arg b "${BASTION[$h]:-}" \
+      '.[$h] = {address: $a, service_address: $sa, host_key: $k, netns: $n, anchor_pid: ($p|tonumber)}
+       | if $b != "" then .[$h].bastion = $b else . end' <<<"$hosts_json")
   done
   jq -n --argjson hosts "$hosts_json" --arg key "$RUN/ssh/id_ed25519" --arg kh "$RUN/ssh/known_hosts" \
     --arg sshcfg "$RUN/ssh/config" --arg fsid "$(cat "$CEPH_DIR/fsid")" --arg mon "${ADDR[$CEPH_HOST]}" \
@@ -710,6 +731,7 @@ cmd_down() {
     ip link del "osv-$h" 2>/dev/null || true
   done
   ip link del "$BRIDGE" 2>/dev/null || true
+  ip route del unreachable "${BASTION_LINK[3]%.*}.0/${BASTION_LINK[4]}" 2>/dev/null || true
   # 5. state: only when nothing of the lab is left running
   local still=0
   for p in "${anchors[@]}" "${daemons[@]}"; do alive "$p" && still=$((still + 1)); done

@@ -31,6 +31,10 @@ def stack_config(lab: dict) -> dict:
     for name, host in config["openstack-storage:hosts"].items():
         host["address"] = lab["hosts"][name]["address"]
         host["host_key"] = lab["hosts"][name]["host_key"]
+        bastion = lab["hosts"][name].get("bastion")
+        if bastion:     # reachable over SSH only through this host (lab/lab.sh: compute2 behind compute1)
+            host["ssh"] = {**config["openstack-storage:ssh"], "proxy": {
+                "address": lab["hosts"][bastion]["address"], "host_key": lab["hosts"][bastion]["host_key"]}}
     ceph = config["openstack-storage:ceph"]
     ceph["fsid"] = lab["ceph"]["fsid"]
     ceph["mon_host"] = lab["ceph"]["mon_host"]

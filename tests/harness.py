@@ -46,6 +46,21 @@ def text(r: "Registration") -> str:
     return plain(r.inputs.get("content", r.inputs.get("stdin"))) or ""
 
 
+COMMAND = "command:remote:Command"
+LOCAL = "command:local:Command"
+
+
+def script(r: "Registration", field: str = "create") -> str:
+    """The script a step runs (a command's body without its bash wrapper), or a cephx client's script."""
+    from components.remote import EOF_MARK
+    raw = plain(r.inputs.get(field, r.inputs.get("script"))) or ""
+    if r.type == COMMAND and raw:
+        head, _, rest = raw.partition("\n")
+        assert head == f"bash -eu /dev/fd/3 3<<'{EOF_MARK}'" and rest.endswith(f"\n{EOF_MARK}\n"), raw[:200]
+        return rest[:-len(EOF_MARK) - 2] + "\n"
+    return raw
+
+
 def plain(value):
     """The value with secret wrappers removed (for content checks)."""
     if is_secret(value):
@@ -66,7 +81,7 @@ class Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = dict(args.inputs)
         kind = plain(args.inputs.get("kind"))
-        if kind in ("step", "local"):
+        if args.typ in (COMMAND, LOCAL):
             outputs["stdout"] = self.stdouts.get(args.name, "")
         if kind == "ceph-client":
             outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
@@ -102,11 +117,15 @@ class RecordingMonitor(MockMonitor):
         return found[0]
 
     def of_kind(self, kind: str) -> list[Registration]:
+        """`step`: remote commands; `file`, `ceph-client`: the read-back state resources."""
+        if kind == "step":
+            return [r for r in self.registrations if r.type == COMMAND]
         return [r for r in self.registrations if plain(r.inputs.get("kind")) == kind]
 
     def commands(self) -> list[Registration]:
         """Everything that runs on or changes a host: steps, files and cephx clients."""
-        return [r for r in self.registrations if plain(r.inputs.get("kind")) in ("step", "file", "ceph-client")]
+        return [r for r in self.registrations if r.type == COMMAND
+                or plain(r.inputs.get("kind")) in ("file", "ceph-client")]
 
     def files(self) -> list[Registration]:
         return self.of_kind("file")

@@ -1,28 +1,10 @@
-"""The dynamic providers' own logic: what is an update, what is a replace, what a read reports."""
+"""The read-back resources' providers' own logic: what is an update, what is a replace, what a read reports."""
 from unittest import mock
 
 from components import hoststate
-from components.hoststate import CephClientProvider, RemoteFileProvider, RemoteStepProvider, parse_caps, sha256
+from components.hoststate import CephClientProvider, RemoteFileProvider, parse_caps, sha256
 
 CONN = {"host": "10.77.0.10", "port": 22, "user": "root", "private_key": "k", "host_key": "ssh-ed25519 AAAA"}
-
-
-def step(**kw):
-    return {"connection": CONN, "create": "echo a\n", "update": "echo a\n", "delete": None, "stdin": None,
-            "triggers": ["h1"], "description": "s", **kw}
-
-
-def test_a_changed_script_or_stdin_is_an_update_and_a_changed_trigger_a_replace():
-    p = RemoteStepProvider()
-    assert not p.diff("id", step(), step()).changes
-    d = p.diff("id", step(), step(create="echo b\n"))
-    assert d.changes and not d.replaces
-    assert p.diff("id", step(), step(stdin="x")).changes
-    d = p.diff("id", step(), step(triggers=["h2"]))
-    assert d.changes and d.replaces == ["triggers"] and d.delete_before_replace is False
-    # a rotated SSH key alone reruns nothing; another host does
-    assert not p.diff("id", step(), step(connection={**CONN, "private_key": "k2"})).changes
-    assert p.diff("id", step(), step(connection={**CONN, "host": "10.77.0.21"})).changes
 
 
 def file(**kw):

@@ -8,6 +8,7 @@ import base64
 import json
 import pathlib
 import re
+import socket
 import subprocess
 
 import pytest
@@ -82,6 +83,20 @@ def test_gluster_nfs_and_the_computes_mounts(lab):
     for compute in cfg.hosts_with("nova-compute"):
         fstab = sh(compute, "cat /etc/fstab")
         assert f"{cfg.hosts['storage2'].address}:/instances /var/lib/nova/instances nfs4 defaults,_netdev 0 0" in fstab
+
+
+def test_a_host_behind_a_bastion_is_converged_through_it(lab):
+    cfg = lab.cfg()
+    behind = {h: cfg.ssh_for(h).proxy for h in cfg.hosts if cfg.ssh_for(h).proxy}
+    assert list(behind) == ["compute2"] and behind["compute2"].address == cfg.hosts["compute1"].address
+    # the machine running pulumi has no way to its sshd (the route is unreachable, so nothing leaves the machine)
+    with pytest.raises(OSError):
+        socket.create_connection((cfg.hosts["compute2"].address, 22), timeout=3)
+    # yet it was converged (commands and read-back files alike), and every login came from the bastion's side
+    assert cfg.ceph.keyring_path("cinder") in sh("compute2", "ls /etc/ceph/*.keyring")
+    assert str(cfg.ceph.libvirt_secret_uuid) in sh("compute2", "virsh secret-list")
+    logins = re.findall(r"Accepted publickey for root from (\S+)", (RUN / "hosts/compute2/log/sshd.log").read_text())
+    assert logins and set(logins) == {"10.78.0.1"}, set(logins)
 
 
 def test_rendered_configs_are_on_their_hosts(lab):

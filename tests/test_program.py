@@ -8,14 +8,10 @@ import pytest
 
 from components import program
 from components.remote import sha256
-from harness import SSH_KEY, deploy, fake_key, is_secret, plain, plan, settled, stack_config, text
+from harness import COMMAND, SSH_KEY, deploy, fake_key, is_secret, plain, plan, script, settled, stack_config, text
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
 CLIENTS = ("cinder", "glance", "cinder-backup")
-
-
-def script(r):
-    return plain(r.inputs.get("create", r.inputs.get("script")))
 
 
 stdin = text
@@ -52,7 +48,7 @@ def test_rendered_configs_reach_exactly_their_hosts(monitor, dev):
     def check(_):
         paths = {}
         for r in monitor.commands():
-            if plain(r.inputs["kind"]) == "file":
+            if plain(r.inputs.get("kind")) == "file":
                 host = r.name.split("-")[0]
                 paths.setdefault(host, set()).add(plain(r.inputs["path"]))
         assert paths["controller1"] == {"/etc/ceph/ceph.conf", "/etc/ceph/ceph.client.cinder.keyring",
@@ -139,6 +135,11 @@ def test_no_key_or_password_on_a_command_line_or_in_plain_inputs(monitor, dev):
                 assert is_secret(raw), f"{r.name} sends a key without marking it secret"
                 assert set(r.secret_outputs) & {"stdin", "content"}, f"{r.name} would keep the key in state"
             assert is_secret(r.inputs["connection"]), f"{r.name}: SSH connection (private key) not secret"
+            if r.type == COMMAND:
+                conn = plain(r.inputs["connection"])
+                assert conn["hostKey"].startswith("ssh-ed25519 ") and "PRIVATE KEY" in conn["privateKey"], r.name
+                if "stdin" in r.inputs:     # a secret on stdin: nothing of the step is logged
+                    assert plain(r.inputs["logging"]) == "none", r.name
         # the clients whose key comes back from the cluster: a secret output
         for c in CLIENTS:
             r = monitor.named(f"ceph-client-{c}-ensure")
@@ -175,7 +176,7 @@ def test_a_service_restarts_only_on_its_own_config(monitor, dev):
         for r in monitor.files():
             assert "triggers" not in r.inputs
         for r in monitor.of_kind("step"):
-            assert plain(r.inputs["update"]) == script(r)
+            assert plain(r.inputs["update"]) == plain(r.inputs["create"]), r.name
     return settled(d.resources).apply(check)
 
 
@@ -296,3 +297,27 @@ def test_main_registers_the_program_with_a_valid_config(monitor, dev):
         assert len(monitor.commands()) > 20
         assert monitor.named("ceph-pool-volumes").type == "openstack-storage:ceph:Pool"
     return settled(main["deployment"].resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_actions_are_remote_commands_and_only_host_state_is_dynamic(monitor, dev_full, tmp_path):
+    """pulumi-command runs every action; the dynamic resources left are the ones that read the host back."""
+    dev_full["images"][0] = {"name": "blank", "file": "examples/dev-cloud-ca.pem", "disk_format": "raw"}
+    _, d = deploy(dev_full)
+
+    def check(_):
+        dynamic = [r for r in monitor.registrations if r.type == "pulumi-python:dynamic:Resource"]
+        assert {plain(r.inputs["kind"]) for r in dynamic} == {"file", "ceph-client"}
+        commands = monitor.of_kind("step")
+        assert {r.name for r in commands} >= {"ceph-pool-vms-ensure", "compute1-libvirt-secret-set",
+                                              "controller1-cinder-config-restart-cinder-volume"}
+        pinned = {h["address"]: h["host_key"] for h in dev_full["hosts"].values()}
+        for r in commands:      # each pins the key of the host it connects to
+            conn = plain(r.inputs["connection"])
+            assert conn["hostKey"] == pinned[conn["host"]], r.name
+        # pools and clients run on the Ceph admin host, with its pinned key
+        assert plain(monitor.named("ceph-pool-vms-ensure").inputs["connection"])["hostKey"] == \
+            dev_full["hosts"]["ceph1"]["host_key"]
+        prepare = monitor.named("image-blank-prepare")
+        assert prepare.type == "command:local:Command"
+    return settled(d.resources).apply(check)
