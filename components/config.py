@@ -18,7 +18,8 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StringConstra
                       model_validator)
 
 PROJECT = "openstack-storage"
-SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key", "ssh_proxy_private_key")
+SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key", "ssh_proxy_private_key",
+               "migration_ca_key")
 
 ROLES = ("glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server")
 Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server"]
@@ -409,6 +410,13 @@ class Migration(Model):
     hosts_file: bool = Field(True, description="Add the computes to /etc/hosts on every compute.")
     nova_ssh_public_key: Optional[str] = Field(None, description="Public half of secret `nova_ssh_private_key`: SSH "
                                                "between nova users for migrate/resize, with pinned known_hosts.")
+    ca_cert: Optional[str] = Field(None, description="With transport tls: PEM of the CA that signs the computes' "
+                                   "certificates, its key the secret `migration_ca_key`. Unset: the program creates "
+                                   "a CA and keeps it (key included) as a secret in the stack's state.")
+    native_tls: bool = Field(True, description="With transport tls: qemu's native TLS for the migration stream too "
+                             "(nova live_migration_with_native_tls; certificates in /etc/pki/qemu).")
+    qemu_group: str = Field("kvm", description="Group qemu runs as: it may read /etc/pki/qemu's private keys.")
+    cert_days: int = Field(825, ge=1, le=3650, description="Validity of the computes' certificates, in days.")
 
     @model_validator(mode="after")
     def _insecure(self):
@@ -417,7 +425,14 @@ class Migration(Model):
                              "ssh, or opt in with allow_insecure_tcp: true")
         if self.transport == "ssh" and not self.nova_ssh_public_key:
             raise ValueError("transport ssh needs nova_ssh_public_key (and secret nova_ssh_private_key)")
+        if self.ca_cert and self.transport != "tls":
+            raise ValueError(f"ca_cert is for transport tls, not {self.transport}; remove it or use tls")
+        if self.ca_cert and "-----BEGIN CERTIFICATE-----" not in self.ca_cert:
+            raise ValueError("ca_cert is not a PEM certificate (-----BEGIN CERTIFICATE-----)")
         return self
+
+    def tls(self) -> bool:
+        return self.transport == "tls"
 
 
 class OpenStackAuth(Model):
@@ -533,6 +548,10 @@ class StackConfig(Model):
     def hosts_with(self, role: str) -> list[str]:
         return [name for name, h in self.hosts.items() if role in h.roles]
 
+    def native_tls(self) -> bool:
+        """qemu's native TLS for the migration stream: with transport tls, on releases that have it."""
+        return bool(self.migration and self.migration.tls() and self.migration.native_tls and not self.old_release())
+
     def ssh_for(self, host: str) -> Ssh:
         return self.hosts[host].ssh or self.ssh
 
@@ -640,7 +659,8 @@ def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozens
 
 def required_secrets(cfg: StackConfig) -> list[str]:
     return (["ssh_private_key"] + (["openstack_password"] if cfg.openstack else [])
-            + (["nova_ssh_private_key"] if cfg.migration and cfg.migration.nova_ssh_public_key else []))
+            + (["nova_ssh_private_key"] if cfg.migration and cfg.migration.nova_ssh_public_key else [])
+            + (["migration_ca_key"] if cfg.migration and cfg.migration.ca_cert else []))
 
 
 def _dupes(names) -> Optional[str]:
@@ -825,6 +845,9 @@ def reference() -> str:
     lines.append("| `openstack_password` | secret, required with `openstack` | Password of `openstack.user_name`. |")
     lines.append("| `nova_ssh_private_key` | secret, required with `migration.nova_ssh_public_key` | "
                  "nova's SSH key for migrate/resize between computes. |")
+    lines.append("| `migration_ca_key` | secret, required with `migration.ca_cert` | The migration CA's private key. |")
+    lines.append("| `ssh_proxy_private_key` | secret, optional | SSH key for the bastions of `ssh.proxy`; unset: "
+                 "`ssh_private_key`. |")
     return "| key | default | meaning |\n|---|---|---|\n" + "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ import pulumi
 
 from .base import Component
 from .config import Migration
+from .libvirt_pki import LibvirtPki
 from .remote import Target, q, run, write_file
 from .render import render
 from .service_config import ServiceConfig, ServiceConfigArgs
@@ -70,6 +71,9 @@ class MigrationArgs:
     gluster_instances: bool = False
     nova_ssh_key: Optional[pulumi.Output] = None
     """nova's private key (secret), with transport ssh or migrate/resize between computes."""
+    pki: Optional[LibvirtPki] = None
+    """With transport tls: this compute's certificates, in place before libvirtd restarts (and again when they
+    change)."""
 
 
 class LiveMigration(Component):
@@ -77,9 +81,11 @@ class LiveMigration(Component):
         super().__init__("openstack-storage:nova:LiveMigration", name, opts)
         m = args.migration
         extra = {QEMU_CONF: render_qemu()} if args.gluster_instances else {}
+        pki = [args.pki] if args.pki else []
         self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
             args.target, LIBVIRTD_CONF, render_libvirtd(m), "root", [args.libvirtd_service], args.manager,
-            extra_files=extra, mode="0644"), opts=pulumi.ResourceOptions(parent=self, depends_on=self.after))
+            extra_files=extra, mode="0644", restart_on=[p.fingerprint for p in pki]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.after, *pki]))
         self.socket = None
         if args.manager == "systemd" and m.transport in SOCKET:
             # with socket activation, libvirtd listens through these units, not through a --listen flag

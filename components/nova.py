@@ -27,7 +27,7 @@ def render_conf(cfg: StackConfig) -> str:
     return render_ini("nova.conf.j2", "nova", cfg.nova.options if cfg.nova else {}, nova=cfg.nova,
                       ceph_conf=cfg.ceph.conf_path() if cfg.ceph else None,
                       secret_uuid=cfg.ceph.libvirt_secret_uuid if cfg.ceph else None,
-                      gluster_driver=gluster_driver(cfg), migration=cfg.migration,
+                      gluster_driver=gluster_driver(cfg), migration=cfg.migration, native_tls=cfg.native_tls(),
                       scheme=SCHEME[cfg.migration.transport] if cfg.migration else None,
                       old_release=cfg.old_release(), instances_path=path)
 

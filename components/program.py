@@ -21,6 +21,7 @@ from .hoststate import RemoteFile
 from .image import Image, ImageArgs, uploaded_format
 from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
 from .keyring import CephKeyring, CephKeyringArgs
+from .libvirt_pki import CertificateAuthority, LibvirtPki, LibvirtPkiArgs
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .lvm import LvmBackend, LvmBackendArgs
 from .migration import LiveMigration, MigrationArgs
@@ -161,7 +162,7 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
                 ready={h: [] for h in cfg.hosts})
     if cfg.ceph:
         _ceph(p, w)
-    _shared_storage(p, w, secrets.get("nova_ssh_private_key"))
+    _shared_storage(p, w, secrets)
     _services(p, w)
     ids = {}
     if cfg.openstack:
@@ -202,7 +203,7 @@ def _ceph(p: Plan, w: _Wiring) -> None:
                 opts=pulumi.ResourceOptions(depends_on=list(w.ready[host]))), host)
 
 
-def _shared_storage(p: Plan, w: _Wiring, nova_ssh_key: Optional[pulumi.Output]) -> None:
+def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Output]]) -> None:
     """Gluster volumes, NFS servers, the shared instances path, live migration and LVM, in that order."""
     cfg, hosts, manager = p.cfg, w.hosts, p.cfg.service_manager
     volumes = cfg.gluster.volumes if cfg.gluster else []
@@ -239,11 +240,17 @@ def _shared_storage(p: Plan, w: _Wiring, nova_ssh_key: Optional[pulumi.Output]) 
             w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(hosts[h], share, source, fstype, ids.agreed),
                                  opts=pulumi.ResourceOptions(depends_on=[w.storage[store]])), h)
     if cfg.migration:
+        m = cfg.migration
         pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
+        ca = _migration_ca(m, secrets.get("migration_ca_key"), w) if m.tls() else None
         for h in computes:
+            pki = ca and w.add(LibvirtPki(f"{h}-libvirt-pki", LibvirtPkiArgs(
+                hosts[h], cfg.hosts[h].address, *ca, native_tls=cfg.native_tls(), qemu_group=m.qemu_group,
+                days=m.cert_days)), h)
             w.add(LiveMigration(f"{h}-migration", MigrationArgs(
-                hosts[h], cfg.migration, pinned, manager, cfg.service("libvirtd"),
-                gluster_instances=bool(share and share.gluster_volume), nova_ssh_key=nova_ssh_key)), h)
+                hosts[h], m, pinned, manager, cfg.service("libvirtd"),
+                gluster_instances=bool(share and share.gluster_volume),
+                nova_ssh_key=secrets.get("nova_ssh_private_key"), pki=pki or None)), h)
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
@@ -258,6 +265,16 @@ def _shared_storage(p: Plan, w: _Wiring, nova_ssh_key: Optional[pulumi.Output]) 
             export = cfg.ganesha_export_of(b.volume)
             if export and not cfg.old_release():
                 w.ready[h].append(w.storage[f"nfs:{export.name}"])
+
+
+def _migration_ca(m, key: Optional[pulumi.Output], w: _Wiring) -> tuple:
+    """(CA certificate, CA key): the stack's, or one the program creates once and keeps as a secret."""
+    if m.ca_cert:
+        return m.ca_cert, key
+    ca = CertificateAuthority("migration-ca", f"openstack-storage {pulumi.get_project()}/{pulumi.get_stack()} "
+                              "libvirt migration CA")
+    w.created.append(ca)
+    return ca.cert_pem, ca.key_pem
 
 
 def _services(p: Plan, w: _Wiring) -> None:

@@ -28,6 +28,8 @@ class ServiceConfigArgs:
     """Further files the services read (e.g. cinder's shares files): path -> content."""
     owner: str = "root"
     mode: str = "0640"
+    restart_on: list = field(default_factory=list)
+    """Further inputs whose change restarts the services too (e.g. a hash of the certificates they load)."""
 
 
 class ServiceConfig(Component):
@@ -48,7 +50,7 @@ class ServiceConfig(Component):
                            mode=args.mode, parent=self)
             self.files.append(f)
             self.file = self.file or f
-        hashes = [sha256(content) for _, content in sorted(files.items())]
+        hashes = [sha256(content) for _, content in sorted(files.items())] + list(args.restart_on)
         self.restarts = {}
         for service in args.services:
             cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, hashes,

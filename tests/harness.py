@@ -85,6 +85,10 @@ class Mocks(pulumi.runtime.Mocks):
             outputs["stdout"] = self.stdouts.get(args.name, "")
         if kind == "ceph-client":
             outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
+        if kind in ("ca", "certificate"):    # what the providers make, made the same way
+            from components.libvirt_pki import CaProvider, CertProvider
+            provider = CaProvider() if kind == "ca" else CertProvider()
+            outputs = provider.create(plain(args.inputs)).outs
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs):

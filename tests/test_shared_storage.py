@@ -117,7 +117,7 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
         assert "203.0.113.42:/instances /var/lib/nova/instances nfs4 defaults,_netdev 0 0" in mount
         assert 'mountpoint -q "$dir" || { mount "$dir"' in mount
         assert "Domain = cloud.example" in stdin(monitor, "compute1-instances-idmapd")
-        assert [r.name for r in monitor.registrations if "qemu" in r.name] == []     # instances are not on gluster
+        assert [r.name for r in monitor.registrations if "qemu-conf" in r.name] == []  # instances are not on gluster
         for r in monitor.commands():
             body = str(plain(r.inputs.get("create", ""))) + str(text(r))
             assert "StrictHostKeyChecking no" not in body and "no_root_squash" not in body, r.name
