@@ -23,6 +23,7 @@ export DEBIAN_FRONTEND=noninteractive
 #   passwd                    useradd/groupadd inside each host's /etc overlay
 #   jq python3                lab.json and checks
 #   mariadb-server            the database of the lab controller's OpenStack services (lab/openstack)
+#   qemu-system-x86 qemu-block-extra  guests with RBD disks on the computes, live-migrated over TLS (tests)
 PACKAGES=(
   openssh-server openssh-client
   ceph-mon ceph-osd ceph-common
@@ -36,6 +37,8 @@ PACKAGES=(
   rabbitmq-server python3-rados python3-rbd python3-venv sudo
   # lab/openstack: the services' database (sqlite refuses concurrent writers: "database is locked")
   mariadb-server
+  # guests on the computes (TCG: no KVM here) with RBD disks, and virtlogd, which the qemu driver needs
+  qemu-system-x86 qemu-block-extra libvirt-daemon-driver-qemu
 )
 
 elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -214,6 +214,10 @@ EOF
     # and services to the machine); name the user and group qemu runs as, as on Debian's hosts.
     printf '# lab host %s (written by lab/lab.sh)\nuser = "libvirt-qemu"\ngroup = "kvm"\n' "$h" \
       >/etc/libvirt/qemu.conf
+    # libvirtd runs with --listen (as libvirtd-tls.socket would make it listen on a systemd host): no listener
+    # until the program writes its libvirtd.conf, with listen_tls = 1 once the computes have their certificates
+    printf '# lab host %s (written by lab/lab.sh; the program replaces it)\nlisten_tls = 0\nlisten_tcp = 0\n' "$h" \
+      >/etc/libvirt/libvirtd.conf
     ;;
   esac
   case " ${SUPERVISOR_HOSTS[*]} " in *" $h "*)
@@ -242,7 +246,9 @@ write_service_programs() {
     program nfs-ganesha "/usr/bin/ganesha.nfsd -F -f /etc/ganesha/ganesha.conf -L /var/log/ganesha/ganesha.log -p /run/ganesha/ganesha.pid -N NIV_EVENT" false
   fi
   case " ${LIBVIRT_HOSTS[*]} " in *" $h "*)
-    program libvirtd "/usr/sbin/libvirtd --pid-file /run/libvirtd.pid" true ;;
+    program libvirtd "/usr/sbin/libvirtd --listen --pid-file /run/libvirtd.pid" true
+    # the qemu driver logs guests' consoles through virtlogd
+    program virtlogd "/usr/sbin/virtlogd" true ;;
   esac
 }
 
