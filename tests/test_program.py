@@ -8,7 +8,7 @@ import pytest
 
 from components import program
 from components.remote import sha256
-from harness import COMMAND, SSH_KEY, deploy, fake_key, is_secret, plain, plan, script, settled, stack_config, text
+from harness import COMMAND, SSH_KEY, config_error, deploy, fake_key, is_secret, plain, plan, script, settled, stack_config, text
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
 CLIENTS = ("cinder", "glance", "cinder-backup")
@@ -323,3 +323,33 @@ def test_actions_are_remote_commands_and_only_host_state_is_dynamic(monitor, dev
         prepare = monitor.named("image-blank-prepare")
         assert prepare.type == "command:local:Command"
     return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
+def test_hosts_behind_a_bastion_go_through_it_with_both_keys_pinned(monitor, dev):
+    bastion = {"address": "198.51.100.7", "port": 2222, "user": "jump",
+               "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDdLqGkXbBAnTqyZ7yW3Ghm5bC4X0Zq8kH2y9q3xYbQ1"}
+    dev["ssh"]["proxy"] = bastion
+    dev["hosts"]["ceph1"]["ssh"] = {"user": "root", "port": 22}        # reached directly: no proxy
+    _, d = deploy(dev, {"ssh_private_key": SSH_KEY, "ssh_proxy_private_key": "jump-key-test-only"})
+
+    def check(_):
+        via = {"host": "198.51.100.7", "port": 2222.0, "user": "jump", "hostKey": bastion["host_key"],
+               "privateKey": "jump-key-test-only"}
+        for r in monitor.of_kind("step"):
+            conn = plain(r.inputs["connection"])
+            if conn["host"] == dev["hosts"]["ceph1"]["address"]:
+                assert "proxy" not in conn, r.name
+            else:
+                assert {k: conn["proxy"].get(k) for k in via} == via, r.name
+        # the read-back resources take the same way
+        f = plain(monitor.named("compute1-nova-config-file").inputs["connection"])
+        assert f["proxy"] == {"host": "198.51.100.7", "port": 2222, "user": "jump", "host_key": bastion["host_key"],
+                              "private_key": "jump-key-test-only"}
+        assert "proxy" not in plain(monitor.named("ceph-client-cinder-ensure").inputs["connection"])
+    return settled(d.resources).apply(check)
+
+
+def test_a_bastion_needs_a_pinned_host_key(dev):
+    dev["ssh"]["proxy"] = {"address": "198.51.100.7", "host_key": "ssh-rsa"}
+    assert config_error(dev).startswith("openstack-storage:ssh.proxy.host_key:")
