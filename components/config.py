@@ -675,6 +675,7 @@ def check(cfg: StackConfig) -> None:
         raise ConfigError(f"hosts.{first[1]}.address", f"{addr} is already used by host {first[0]}")
     ceph = cfg.ceph
     check_shared_storage(cfg)
+    check_openstack(cfg)        # with or without Ceph: a stack of NFS/Gluster backends has types and images too
     uses_ceph = cfg.glance or cfg.nova or cfg.backends("ceph") or (cfg.cinder and cfg.cinder.backup)
     if uses_ceph and not ceph:
         raise ConfigError("ceph", "missing; glance, cinder or nova use Ceph, so the cluster must be described")
@@ -732,7 +733,6 @@ def check(cfg: StackConfig) -> None:
             raise ConfigError("nova.rbd_user", f"client {cfg.nova.rbd_user!r} is not defined in ceph.clients")
         if not cfg.hosts_with("nova-compute"):
             raise ConfigError("nova", "no host has role 'nova-compute'")
-    check_openstack(cfg)
     secret_user = cfg.libvirt_client()
     if secret_user and cfg.cinder:
         for b in cfg.backends("ceph"):

@@ -307,3 +307,24 @@ def test_kernel_nfs_shares_keep_cinders_mount_default_and_a_stack_setting_wins(s
     p = plan(shared)
     assert not [l for l in section(p.configs["cinder"], "nfs") if l.startswith("nfs_mount_options")]
     assert "nfs_mount_options = vers=4.2" in section(p.configs["cinder"], "gluster")
+
+
+def without_ceph(shared: dict) -> dict:
+    """NFS and Gluster backends only: no ceph section, nothing that uses Ceph."""
+    for key in ("ceph", "glance", "nova"):
+        shared.pop(key)
+    shared["cinder"] = {"backends": [b for b in shared["cinder"]["backends"] if b.get("type") in ("nfs", "glusterfs")]}
+    shared["openstack"] = {"auth_url": "https://keystone.example:5000/v3"}
+    shared["volume_types"] = [{"name": "nfs", "backend": "nfs"}]
+    return shared
+
+
+def test_a_stack_without_ceph_gets_its_cloud_checked_too(shared):
+    """check() used to stop at a stack without Ceph, so its volume types were never cross-checked."""
+    cfg = without_ceph(shared)
+    assert plan(cfg).backend_names == {"nfs": "nfs", "gluster": "gluster"}
+    cfg["volume_types"] = [{"name": "fast", "backend": "ceph"}]
+    assert config_error(cfg).startswith("openstack-storage:volume_types[fast].backend: backend 'ceph' is not in "
+                                        "cinder.backends (nfs, gluster)")
+    cfg["volume_types"] = [{"name": "nfs", "backend": "nfs"}, {"name": "nfs", "backend": "gluster"}]
+    assert config_error(cfg).startswith("openstack-storage:volume_types[nfs]: 'nfs' is defined twice")
