@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import secrets
 import shlex
 from typing import Optional
 
@@ -134,7 +135,8 @@ class RemoteFileProvider(ResourceProvider):
     def _write(self, props: dict) -> dict:
         _checked(props["connection"], write_file_script(props["path"], props["owner"], props["group"], props["mode"]),
                  props["content"], f"writing {props['path']}")
-        return {**props, "sha256": sha256(props["content"])}
+        # `written` changes with every write, a restored drift included: the services that read the file restart on it
+        return {**props, "sha256": sha256(props["content"]), "written": secrets.token_hex(8)}
 
     def create(self, props: dict) -> CreateResult:
         return CreateResult(f"{props['connection']['host']}:{props['path']}", self._write(props))
@@ -170,13 +172,14 @@ class RemoteFileProvider(ResourceProvider):
 
 class RemoteFile(Resource):
     sha256: pulumi.Output[str]
+    written: pulumi.Output[str]
 
     def __init__(self, name: str, connection: pulumi.Input[dict], path: str, content: pulumi.Input[str], owner: str,
                  group: str, mode: str, opts: Optional[pulumi.ResourceOptions] = None):
         secret = isinstance(content, pulumi.Output)
         super().__init__(RemoteFileProvider(), name, {
             "kind": "file", "connection": pulumi.Output.secret(connection), "path": path, "content": content, "owner": owner,
-            "group": group, "mode": mode, "sha256": None,
+            "group": group, "mode": mode, "sha256": None, "written": None,
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             additional_secret_outputs=["connection", "content"] if secret else ["connection"])))
 

@@ -87,7 +87,7 @@ def run(name: str, target: Target, script: str, *, parent: pulumi.Resource,
                                     additional_secret_outputs=["stdin"] if stdin is not None else None))
 
 
-def run_local(name: str, script: str, *, parent: pulumi.Resource) -> local.Command:
+def run_local(name: str, script: str, *, parent: Optional[pulumi.Resource] = None) -> local.Command:
     """A script on the machine running pulumi, run again when it changes."""
     return local.Command(name, create=script, update=script, interpreter=["/bin/bash", "-euc"],
                          logging=local.Logging.STDERR, opts=pulumi.ResourceOptions(parent=parent))

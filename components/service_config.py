@@ -50,7 +50,10 @@ class ServiceConfig(Component):
                            mode=args.mode, parent=self)
             self.files.append(f)
             self.file = self.file or f
-        hashes = [sha256(content) for _, content in sorted(files.items())] + list(args.restart_on)
+        # the content's hashes show in a preview why a restart comes; `written` also restarts after a file that drifted
+        # was put back (`pulumi up --refresh`), so a service never keeps running on a hand-edited config
+        hashes = ([sha256(content) for _, content in sorted(files.items())] + [f.written for f in self.files]
+                  + list(args.restart_on))
         self.restarts = {}
         for service in args.services:
             cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, hashes,

@@ -83,6 +83,8 @@ class Mocks(pulumi.runtime.Mocks):
         kind = plain(args.inputs.get("kind"))
         if args.typ in (COMMAND, LOCAL):
             outputs["stdout"] = self.stdouts.get(args.name, "")
+        if kind == "file":
+            outputs["written"] = f"written-{args.name}"
         if kind == "ceph-client":
             outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
         if kind in ("ca", "certificate"):    # what the providers make, made the same way

@@ -18,7 +18,8 @@ def engine(tmp_path):
     if not (BIN / "pulumi").exists():
         pytest.fail("the engine is not built: run `make toolchain` (make test does it first)")
     env = {**os.environ, "PATH": f"{BIN}:{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-           "PULUMI_HOME": str(tmp_path / "home"), "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
+           # the project's plugin home: the providers make toolchain built and registered there
+           "PULUMI_HOME": str(ROOT / ".toolchain" / "home"), "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
            "PULUMI_CONFIG_PASSPHRASE": "engine-test", "PULUMI_SKIP_UPDATE_CHECK": "true",
            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PULUMI_PYTHON_CMD": str(ROOT / ".venv/bin/python"),
            "PYTHONPATH": str(ROOT)}

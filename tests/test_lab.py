@@ -153,7 +153,12 @@ def test_drift_is_seen_on_refresh_and_put_back(lab):
     assert lab.changes() == {}, "a plain preview must not notice (and must not touch) the hosts"
     drift = lab.changes("--refresh")
     assert {"ceph-client-glance-ensure", "compute1-nova-config-file", "compute1-keyring-cinder-file"} <= set(drift)
+    services = {"compute1": ["nova-compute"], "compute2": ["nova-compute"], "controller": ["cinder-volume"]}
+    before = pids(lab, services)
     lab.pulumi("up", "--yes", "--skip-preview", "--refresh")
+    # the service whose config was put back restarts (it would run on the hand-edited file otherwise); no other
+    after = pids(lab, services)
+    assert {k for k in before if before[k] != after[k]} == {("compute1", "nova-compute")}
     assert "allow rwx" not in sh("storage1", "ceph auth get client.glance 2>/dev/null")
     assert sh("compute1", "stat -c %a /etc/ceph/ceph.client.cinder.keyring").strip() == "640"
     assert "debug = true" not in sh("compute1", "cat /etc/nova/nova.conf")

@@ -9,6 +9,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from components.libvirt_pki import CertProvider, issue, make_ca
+from components.remote import sha256
 from harness import config_error, deploy, is_secret, plain, plan, settled, text
 
 LIBVIRT = {"/etc/pki/CA/cacert.pem": ("root", "0644"), "/etc/pki/libvirt/servercert.pem": ("root", "0644"),
@@ -76,7 +77,12 @@ def test_libvirtd_restarts_after_its_certificates_and_when_they_change(monitor, 
     def check(_):
         restart = monitor.named("compute1-migration-libvirt-restart-libvirtd")
         triggers = plain(restart.inputs["triggers"])
-        assert len(triggers) == 2, triggers           # libvirtd.conf's hash and the certificates' fingerprint
+        # libvirtd.conf's hash, its write, and the fingerprint of the CA and the compute's two certificates
+        files = files_of(monitor, "compute1")
+        certs = [text(files[p]) for p in ("/etc/pki/CA/cacert.pem", "/etc/pki/libvirt/servercert.pem",
+                                          "/etc/pki/libvirt/clientcert.pem")]
+        assert triggers == [sha256(text(monitor.named("compute1-migration-libvirt-file"))),
+                            "written-compute1-migration-libvirt-file", sha256("".join(certs))], triggers
         for path in LIBVIRT:
             assert monitor.depends_on("compute1-migration-libvirt-restart-libvirtd",
                                       files_of(monitor, "compute1")[path].name), path

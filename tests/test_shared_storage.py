@@ -4,6 +4,7 @@ import pytest
 
 from components.instances_share import compare_ids
 from conftest import STORAGE_KEYS
+from components.remote import sha256
 from harness import config_error, deploy, is_secret, plain, plan, settled, text, use_mocks
 
 def stdin(monitor, name):
@@ -44,7 +45,10 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
         assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-gluster") == "203.0.113.42:/cinder-gluster\n"
         # the restarts see the shares files too
         trig = plain(monitor.named("controller1-cinder-config-restart-cinder-volume").inputs["triggers"])
-        assert len(trig) == 3
+        files = ["controller1-cinder-config-file", "controller1-cinder-config-file-nfs-shares-nfs",
+                 "controller1-cinder-config-file-nfs-shares-gluster"]
+        assert sorted(trig[:3]) == sorted(sha256(stdin(monitor, f)) for f in files)
+        assert trig[3:] == [f"written-{f}" for f in files]
     return settled(d.resources).apply(check)
 
 
@@ -149,8 +153,8 @@ def test_glusterd_restarts_only_when_glusterd_vol_changes(monitor, shared):
 
     def check(_):
         r = monitor.named("storage1-glusterd-restart-glusterd")
-        assert plain(r.inputs["triggers"]) == [
-            __import__("components.remote", fromlist=["sha256"]).sha256(stdin(monitor, "storage1-glusterd-file"))]
+        assert plain(r.inputs["triggers"]) == [sha256(stdin(monitor, "storage1-glusterd-file")),
+                                                "written-storage1-glusterd-file"]
         assert monitor.depends_on("storage1-glusterd-restart-glusterd", "storage1-glusterd-file")
     return settled(d.resources).apply(check)
 

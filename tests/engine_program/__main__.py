@@ -1,8 +1,9 @@
-"""One local step (the project's LocalStep dynamic resource) that writes a file named by the stack config."""
+"""One local step (the project's building block, a pulumi-command local.Command) that writes a file named by the
+stack config."""
 import pulumi
 
-from components.hoststate import LocalStep
+from components.remote import run_local
 
 target = pulumi.Config().require("target")
-step = LocalStep("write", f"[ -f {target} ] || echo engine-check > {target}\necho {target}\n")
+step = run_local("write", f"[ -f {target} ] || echo engine-check > {target}\necho {target}\n")
 pulumi.export("stdout", step.stdout)
