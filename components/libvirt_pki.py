@@ -183,3 +183,13 @@ class LibvirtPki(Component):
         self.fingerprint = pulumi.Output.all(args.ca_cert, s.cert_pem, c.cert_pem).apply(
             lambda pems: sha256("".join(pems)))
         self.register_outputs({"fingerprint": self.fingerprint})
+
+
+def migration_ca(m, key: Optional[pulumi.Input[str]]) -> tuple:
+    """(CA certificate, CA key) for `migration` m: the stack's (its key the secret migration_ca_key), or one the
+    program creates once (a CertificateAuthority, kept with its key as a secret in state)."""
+    if m.ca_cert:
+        return m.ca_cert, key
+    ca = CertificateAuthority("migration-ca", f"openstack-storage {pulumi.get_project()}/{pulumi.get_stack()} "
+                              "libvirt migration CA")
+    return ca.cert_pem, ca.key_pem

@@ -21,12 +21,12 @@ from .hoststate import RemoteFile
 from .image import Image, ImageArgs, uploaded_format
 from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
 from .keyring import CephKeyring, CephKeyringArgs
-from .libvirt_pki import CertificateAuthority, LibvirtPki, LibvirtPkiArgs
+from .libvirt_pki import LibvirtPki, LibvirtPkiArgs, migration_ca
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .lvm import LvmBackend, LvmBackendArgs
 from .migration import LiveMigration, MigrationArgs
 from .nfs_export import NfsServer, NfsServerArgs, export_id
-from .openstack_provider import provider
+from .openstack_provider import provider, read_cacert
 from .qos import Qos, QosArgs
 from .remote import targets
 from .render import render
@@ -98,22 +98,6 @@ def _image_sources(cfg: StackConfig, root: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _cacert(cfg: StackConfig, root: Path) -> Optional[str]:
-    """The provider reads the CA bundle even in a preview: a missing or unreadable one is a config error now,
-    not a provider failure later. Relative paths start at the project directory, like image files."""
-    if not (cfg.openstack and cfg.openstack.cacert_file):
-        return None
-    path = (root / cfg.openstack.cacert_file).resolve()
-    try:
-        pem = path.read_text(errors="replace")
-    except OSError as e:
-        raise ConfigError("openstack.cacert_file", f"cannot read {path} ({e.strerror}); give the CA bundle that "
-                          "signed the cloud's endpoints, relative to the project directory or absolute") from None
-    if "-----BEGIN CERTIFICATE-----" not in pem:
-        raise ConfigError("openstack.cacert_file", f"{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
-    return pem
-
-
 def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Plan:
     """Parse, check and render everything; raises ConfigError and touches nothing. `root`: the project
     directory, which relative image paths start from (the engine runs the program there)."""
@@ -128,7 +112,7 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     if "cinder" in p.configs:
         p.backend_names = cinder.backend_names(p.configs["cinder"])
     p.images = _image_sources(cfg, root or Path.cwd())
-    p.cacert = _cacert(cfg, root or Path.cwd())
+    p.cacert = read_cacert(cfg.openstack, root or Path.cwd())
     ids: dict[int, str] = {}
     for e in cfg.nfs_exports:
         other = ids.setdefault(export_id(e), e.name)
@@ -242,7 +226,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
     if cfg.migration:
         m = cfg.migration
         pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
-        ca = _migration_ca(m, secrets.get("migration_ca_key"), w) if m.tls() else None
+        ca = migration_ca(m, secrets.get("migration_ca_key")) if m.tls() else None
         for h in computes:
             pki = ca and w.add(LibvirtPki(f"{h}-libvirt-pki", LibvirtPkiArgs(
                 hosts[h], cfg.hosts[h].address, *ca, native_tls=cfg.native_tls(), qemu_group=m.qemu_group,
@@ -265,16 +249,6 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             export = cfg.ganesha_export_of(b.volume)
             if export and not cfg.old_release():
                 w.ready[h].append(w.storage[f"nfs:{export.name}"])
-
-
-def _migration_ca(m, key: Optional[pulumi.Output], w: _Wiring) -> tuple:
-    """(CA certificate, CA key): the stack's, or one the program creates once and keeps as a secret."""
-    if m.ca_cert:
-        return m.ca_cert, key
-    ca = CertificateAuthority("migration-ca", f"openstack-storage {pulumi.get_project()}/{pulumi.get_stack()} "
-                              "libvirt migration CA")
-    w.created.append(ca)
-    return ca.cert_pem, ca.key_pem
 
 
 def _services(p: Plan, w: _Wiring) -> None:
