@@ -40,8 +40,8 @@ def _private_key(text: str):
     raise RemoteError("the SSH private key is not an ed25519, ECDSA or RSA key in OpenSSH/PEM form")
 
 
-def _client(conn: dict, sock=None):
-    """An SSH client logged in to `conn`, refusing any host key but the pinned one."""
+def _client(conn: dict, sock=None, key_setting: str = "hosts.*.host_key"):
+    """An SSH client logged in to `conn`, refusing any host key but the pinned one (the stack's `key_setting`)."""
     import paramiko
     host, port = conn["host"], int(conn.get("port") or 22)
     keytype, keydata = conn["host_key"].split()[:2]
@@ -56,7 +56,7 @@ def _client(conn: dict, sock=None):
     except paramiko.BadHostKeyException as e:
         client.close()
         raise RemoteError(f"{host}:{port} presented a host key other than the pinned one ({e.key.get_name()}); "
-                          f"check hosts.*.host_key") from None
+                          f"check {key_setting}") from None
     except (paramiko.SSHException, OSError) as e:
         client.close()
         raise RemoteError(f"ssh {conn.get('user') or 'root'}@{host}:{port}: {e}") from None
@@ -67,7 +67,7 @@ def ssh(conn: dict, script: str, stdin: str = "") -> tuple[int, str, str]:
     """Run `script` with bash on the host (through its bastion when it has one). Returns (rc, out, err)."""
     import paramiko
     host, port = conn["host"], int(conn.get("port") or 22)
-    bastion = _client(conn["proxy"]) if conn.get("proxy") else None
+    bastion = _client(conn["proxy"], key_setting="ssh.proxy.host_key") if conn.get("proxy") else None
     client = None
     try:
         sock = bastion.get_transport().open_channel("direct-tcpip", (host, port), ("127.0.0.1", 0),
