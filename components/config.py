@@ -72,6 +72,10 @@ class SshProxy(Model):
 class Ssh(Model):
     user: str = Field("root", description="SSH login user on the hosts.")
     port: int = Field(22, ge=1, le=65535, description="SSH port.")
+    connect_timeout: int = Field(10, ge=1, le=300, description="Seconds one connection attempt may take (a hung or "
+                                 "unreachable host fails after connect_attempts of them).")
+    connect_attempts: int = Field(3, ge=1, le=20, description="Connection attempts per step before it fails "
+                                  "(a refused or timed-out host is retried this often).")
     proxy: Optional[SshProxy] = Field(None, description="Reach the hosts through this bastion; its login uses the "
                                       "secret `ssh_proxy_private_key` when set, else `ssh_private_key`.")
 

@@ -17,6 +17,7 @@ import hashlib
 import io
 import secrets
 import shlex
+import time
 from typing import Optional
 
 import pulumi
@@ -30,6 +31,10 @@ class RemoteError(Exception):
     pass
 
 
+class HostKeyMismatch(RemoteError):
+    """Not retried: another key will not become the pinned one."""
+
+
 def _private_key(text: str):
     import paramiko
     for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
@@ -41,9 +46,25 @@ def _private_key(text: str):
 
 
 def _client(conn: dict, sock=None, key_setting: str = "hosts.*.host_key"):
-    """An SSH client logged in to `conn`, refusing any host key but the pinned one (the stack's `key_setting`)."""
+    """An SSH client logged in to `conn`, refusing any host key but the pinned one (the stack's `key_setting`).
+    A refused or timed-out connection is tried `attempts` times, 1, 2, 4 ... s apart."""
+    attempts = int(conn.get("attempts") or 1)
+    for attempt in range(1, attempts + 1):
+        try:
+            return _connect(conn, sock, key_setting)
+        except HostKeyMismatch:
+            raise
+        except RemoteError:
+            if attempt == attempts or sock is not None:
+                raise
+            time.sleep(min(2 ** (attempt - 1), 8))
+
+
+def _connect(conn: dict, sock, key_setting: str):
     import paramiko
     host, port = conn["host"], int(conn.get("port") or 22)
+    timeout = int(conn.get("timeout") or 15)
+    where = f"host {conn['name']} ({host}:{port})" if conn.get("name") else f"{host}:{port}"
     keytype, keydata = conn["host_key"].split()[:2]
     client = paramiko.SSHClient()
     client.get_host_keys().add(host if port == 22 else f"[{host}]:{port}", keytype,
@@ -51,15 +72,17 @@ def _client(conn: dict, sock=None, key_setting: str = "hosts.*.host_key"):
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
         client.connect(host, port=port, username=conn.get("user") or "root", pkey=_private_key(conn["private_key"]),
-                       look_for_keys=False, allow_agent=False, timeout=15, banner_timeout=15, auth_timeout=15,
-                       sock=sock)
+                       look_for_keys=False, allow_agent=False, timeout=timeout, banner_timeout=timeout,
+                       auth_timeout=timeout, sock=sock)
     except paramiko.BadHostKeyException as e:
         client.close()
-        raise RemoteError(f"{host}:{port} presented a host key other than the pinned one ({e.key.get_name()}); "
+        raise HostKeyMismatch(f"{where} presented a host key other than the pinned one ({e.key.get_name()}); "
                           f"check {key_setting}") from None
     except (paramiko.SSHException, OSError) as e:
         client.close()
-        raise RemoteError(f"ssh {conn.get('user') or 'root'}@{host}:{port}: {e}") from None
+        why = f"timed out after {timeout} s" if "timed out" in str(e).lower() else str(e)
+        raise RemoteError(f"cannot reach {where} over SSH as {conn.get('user') or 'root'}: {why} "
+                          f"(ssh.connect_timeout / ssh.connect_attempts set the bounds)") from None
     return client
 
 

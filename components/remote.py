@@ -47,15 +47,19 @@ def targets(cfg: StackConfig, private_key: pulumi.Input[str],
     out = {}
     for name, h in cfg.hosts.items():
         ssh = cfg.ssh_for(name)
-        conn = {"host": h.address, "port": ssh.port, "user": ssh.user, "host_key": h.host_key}
+        bounds = {"timeout": ssh.connect_timeout, "attempts": ssh.connect_attempts}
+        conn = {"name": name, "host": h.address, "port": ssh.port, "user": ssh.user, "host_key": h.host_key,
+                **bounds}
         proxy = ({"host": ssh.proxy.address, "port": ssh.proxy.port, "user": ssh.proxy.user,
                   "host_key": ssh.proxy.host_key} if ssh.proxy else None)
         command = remote.ConnectionArgs(
             host=h.address, port=ssh.port, user=ssh.user, host_key=h.host_key, private_key=key,
+            per_dial_timeout=ssh.connect_timeout, dial_error_limit=ssh.connect_attempts,
             proxy=remote.ProxyConnectionArgs(**proxy, private_key=via) if proxy else None)
         both = pulumi.Output.all(key, via).apply(
-            lambda keys, c=conn, p=proxy: {**c, "private_key": keys[0],
-                                           **({"proxy": {**p, "private_key": keys[1]}} if p else {})})
+            lambda keys, c=conn, p=proxy, b=bounds: {
+                **c, "private_key": keys[0],
+                **({"proxy": {**p, **b, "name": f"the bastion of {c['name']}", "private_key": keys[1]}} if p else {})})
         out[name] = Target(name, pulumi.Output.secret(both), command)
     return out
 

@@ -1,6 +1,8 @@
 """The read-back resources' providers' own logic: what is an update, what is a replace, what a read reports."""
 from unittest import mock
 
+import pytest
+
 from components import hoststate
 from components.hoststate import CephClientProvider, RemoteFileProvider, parse_caps, sha256
 
@@ -47,3 +49,28 @@ def test_file_diff_with_content_not_yet_known_is_a_change():
     from pulumi.output import Unknown  # what a preview hands the provider for a pending output
     old = {**file(), "sha256": sha256("a\n")}
     assert RemoteFileProvider().diff("id", old, file(content=Unknown())).changes
+
+
+def test_an_unreachable_host_fails_bounded_naming_the_host():
+    """A refused port on loopback: tried `attempts` times with backoff, then one error naming the stack's host,
+    its address, and the settings that bound it."""
+    import socket
+    import time
+    with socket.socket() as s:          # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    conn = {"name": "compute9", "host": "127.0.0.1", "port": port, "user": "root", "private_key": private,
+            "host_key": public, "timeout": 2, "attempts": 3}
+    t = time.monotonic()
+    with pytest.raises(hoststate.RemoteError) as e:
+        hoststate.ssh(conn, "true")
+    took = time.monotonic() - t
+    assert str(e.value).startswith(f"cannot reach host compute9 (127.0.0.1:{port}) over SSH as root: ")
+    assert "ssh.connect_timeout / ssh.connect_attempts" in str(e.value)
+    assert 3 <= took < 10, took           # 1 s + 2 s of backoff between the three attempts

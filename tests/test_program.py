@@ -346,7 +346,8 @@ def test_hosts_behind_a_bastion_go_through_it_with_both_keys_pinned(monitor, dev
         # the read-back resources take the same way
         f = plain(monitor.named("compute1-nova-config-file").inputs["connection"])
         assert f["proxy"] == {"host": "198.51.100.7", "port": 2222, "user": "jump", "host_key": bastion["host_key"],
-                              "private_key": "jump-key-test-only"}
+                              "private_key": "jump-key-test-only", "name": "the bastion of compute1",
+                              "timeout": 10, "attempts": 3}
         assert "proxy" not in plain(monitor.named("ceph-client-cinder-ensure").inputs["connection"])
     return settled(d.resources).apply(check)
 
@@ -354,3 +355,17 @@ def test_hosts_behind_a_bastion_go_through_it_with_both_keys_pinned(monitor, dev
 def test_a_bastion_needs_a_pinned_host_key(dev):
     dev["ssh"]["proxy"] = {"address": "198.51.100.7", "host_key": "ssh-rsa"}
     assert config_error(dev).startswith("openstack-storage:ssh.proxy.host_key:")
+
+
+@pulumi.runtime.test
+def test_connection_bounds_come_from_the_stack(monitor, dev):
+    dev["ssh"].update(connect_timeout=4, connect_attempts=2)
+    _, d = deploy(dev)
+
+    def check(_):
+        for r in monitor.of_kind("step"):
+            conn = plain(r.inputs["connection"])
+            assert (conn["perDialTimeout"], conn["dialErrorLimit"]) == (4, 2), r.name
+        f = plain(monitor.named("compute1-nova-config-file").inputs["connection"])
+        assert (f["timeout"], f["attempts"], f["name"]) == (4, 2, "compute1")
+    return settled(d.resources).apply(check)
