@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import secrets
 import shlex
 import time
@@ -25,6 +26,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Resou
 
 
 TIMEOUT = 120
+# paramiko's transport thread logs each failed handshake with a traceback; the one error below says it all
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
 class RemoteError(Exception):
@@ -64,7 +67,7 @@ def _connect(conn: dict, sock, key_setting: str):
     import paramiko
     host, port = conn["host"], int(conn.get("port") or 22)
     timeout = int(conn.get("timeout") or 15)
-    where = f"host {conn['name']} ({host}:{port})" if conn.get("name") else f"{host}:{port}"
+    where = f"{conn['name']} ({host}:{port})" if conn.get("name") else f"{host}:{port}"
     keytype, keydata = conn["host_key"].split()[:2]
     client = paramiko.SSHClient()
     client.get_host_keys().add(host if port == 22 else f"[{host}]:{port}", keytype,
@@ -80,7 +83,9 @@ def _connect(conn: dict, sock, key_setting: str):
                           f"check {key_setting}") from None
     except (paramiko.SSHException, OSError) as e:
         client.close()
-        why = f"timed out after {timeout} s" if "timed out" in str(e).lower() else str(e)
+        quiet = ("timed out", "banner", "no existing session")     # paramiko's words for a host that does not answer
+        why = (f"no SSH answer within {timeout} s (host down, or its sshd hung?)"
+               if isinstance(e, TimeoutError) or any(w in str(e).lower() for w in quiet) else str(e))
         raise RemoteError(f"cannot reach {where} over SSH as {conn.get('user') or 'root'}: {why} "
                           f"(ssh.connect_timeout / ssh.connect_attempts set the bounds)") from None
     return client

@@ -48,7 +48,7 @@ def targets(cfg: StackConfig, private_key: pulumi.Input[str],
     for name, h in cfg.hosts.items():
         ssh = cfg.ssh_for(name)
         bounds = {"timeout": ssh.connect_timeout, "attempts": ssh.connect_attempts}
-        conn = {"name": name, "host": h.address, "port": ssh.port, "user": ssh.user, "host_key": h.host_key,
+        conn = {"name": f"host {name}", "host": h.address, "port": ssh.port, "user": ssh.user, "host_key": h.host_key,
                 **bounds}
         proxy = ({"host": ssh.proxy.address, "port": ssh.proxy.port, "user": ssh.proxy.user,
                   "host_key": ssh.proxy.host_key} if ssh.proxy else None)
@@ -57,9 +57,9 @@ def targets(cfg: StackConfig, private_key: pulumi.Input[str],
             per_dial_timeout=ssh.connect_timeout, dial_error_limit=ssh.connect_attempts,
             proxy=remote.ProxyConnectionArgs(**proxy, private_key=via) if proxy else None)
         both = pulumi.Output.all(key, via).apply(
-            lambda keys, c=conn, p=proxy, b=bounds: {
+            lambda keys, c=conn, p=proxy, b=bounds, n=name: {
                 **c, "private_key": keys[0],
-                **({"proxy": {**p, **b, "name": f"the bastion of {c['name']}", "private_key": keys[1]}} if p else {})})
+                **({"proxy": {**p, **b, "name": f"the bastion of {n}", "private_key": keys[1]}} if p else {})})
         out[name] = Target(name, pulumi.Output.secret(both), command)
     return out
 
@@ -76,11 +76,13 @@ def wrap(script: str) -> str:
 def run(name: str, target: Target, script: str, *, parent: pulumi.Resource,
         stdin: Optional[pulumi.Input[str]] = None, delete: Optional[str] = None,
         triggers: Optional[Sequence] = None, depends_on: Sequence[pulumi.Resource] = (),
-        retain_on_delete: bool = False) -> remote.Command:
-    """An idempotent script on `target`."""
+        retain_on_delete: bool = False, rerun_on_update: bool = True) -> remote.Command:
+    """An idempotent script on `target`. Any input change (a rotated SSH key included) runs it again as its
+    `update`, unless `rerun_on_update` is off: then only a trigger's change (a replace) runs it."""
     body = wrap(script)
     return remote.Command(
-        name, connection=target.command, create=body, update=body, delete=wrap(delete) if delete else None,
+        name, connection=target.command, create=body, update=body if rerun_on_update else "true",
+        delete=wrap(delete) if delete else None,
         stdin=stdin, triggers=list(triggers) if triggers else None,
         # stdout is the script's own chatter; a step fed a secret logs nothing at all. No previous output in the
         # environment: sshd refuses variables it does not AcceptEnv, and the scripts check state themselves.
@@ -111,5 +113,6 @@ def restart(name: str, target: Target, service: str, manager: str, config_hashes
     """Restart `service` once now and again whenever one of its own config hashes changes."""
     if manager == "none":
         return None
+    # a changed connection (a rotated key) must not restart every service: only the triggers do
     return run(name, target, RESTART[manager].format(service=q(service)), triggers=list(config_hashes),
-               parent=parent, depends_on=depends_on)
+               parent=parent, depends_on=depends_on, rerun_on_update=False)

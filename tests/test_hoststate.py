@@ -65,7 +65,7 @@ def test_an_unreachable_host_fails_bounded_naming_the_host():
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                 serialization.NoEncryption()).decode()
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
-    conn = {"name": "compute9", "host": "127.0.0.1", "port": port, "user": "root", "private_key": private,
+    conn = {"name": "host compute9", "host": "127.0.0.1", "port": port, "user": "root", "private_key": private,
             "host_key": public, "timeout": 2, "attempts": 3}
     t = time.monotonic()
     with pytest.raises(hoststate.RemoteError) as e:

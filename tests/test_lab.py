@@ -147,6 +147,18 @@ def test_one_cinder_option_restarts_only_cinder(lab):
     assert "debug = true" in sh("controller", "cat /etc/cinder/cinder.conf")
 
 
+def test_a_changed_connection_reruns_the_steps_but_restarts_nothing(lab):
+    """As after a rotated SSH key: every command's connection changed, so they run again (idempotent), but a
+    restart runs only when its own config changes."""
+    services = {"controller": ["cinder-volume", "cinder-backup", "glance-api"], "compute1": ["libvirtd"],
+                "compute2": ["libvirtd"], "storage1": ["glusterd"], "storage2": ["glusterd", "nfs-ganesha"]}
+    before = pids(lab, services)
+    lab.pulumi("config", "set", "--path", "ssh.connect_timeout", "9")
+    out = lab.pulumi("up", "--yes", "--skip-preview")
+    assert re.search(r"~ \d+ updated", out), out[-1500:]
+    assert pids(lab, services) == before
+
+
 def test_drift_is_seen_on_refresh_and_put_back(lab):
     sh("storage1", "ceph auth caps client.glance mon 'allow r' osd 'allow rwx pool=images' 2>/dev/null")
     sh("compute1", "echo 'debug = true' >> /etc/nova/nova.conf; chmod 0644 /etc/ceph/ceph.client.cinder.keyring")
