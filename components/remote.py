@@ -22,9 +22,25 @@ from pulumi_command import local, remote
 from .config import StackConfig
 from .hoststate import RemoteFile, sha256  # noqa: F401  (sha256 re-exported)
 
+# A restart is done when the service is back: one that is not after SETTLE seconds fails the step with the end of
+# its status or log, so `pulumi up` names the host, the service and why (a rerun after a fix restarts it again).
+SETTLE = 3
 RESTART = {
-    "systemd": "systemctl restart {service}",
-    "supervisord": "supervisorctl restart {service}",
+    "systemd": """systemctl restart {service} || true
+for i in $(seq {settle}); do sleep 1; systemctl is-failed --quiet {service} && break; done
+if ! systemctl is-active --quiet {service}; then
+  echo "{service} did not come back after its restart on $(hostname); its status:" >&2
+  systemctl status --no-pager --lines 20 {service} >&2 || true
+  exit 1
+fi""",
+    "supervisord": """supervisorctl restart {service} >/dev/null || true
+sleep 1
+state=$(supervisorctl status {service} | awk '{{print $2}}')
+if [ "$state" != RUNNING ]; then
+  echo "{service} did not come back after its restart on $(hostname) ($state); the end of its log:" >&2
+  supervisorctl tail {service} | tail -n 20 >&2 || true
+  exit 1
+fi""",
 }
 # The script is read by bash from fd 3, so stdin stays free for content and secrets, and the script reads in a
 # preview exactly as it runs.
@@ -114,5 +130,5 @@ def restart(name: str, target: Target, service: str, manager: str, config_hashes
     if manager == "none":
         return None
     # a changed connection (a rotated key) must not restart every service: only the triggers do
-    return run(name, target, RESTART[manager].format(service=q(service)), triggers=list(config_hashes),
+    return run(name, target, RESTART[manager].format(service=q(service), settle=SETTLE), triggers=list(config_hashes),
                parent=parent, depends_on=depends_on, rerun_on_update=False)

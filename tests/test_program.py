@@ -172,7 +172,10 @@ def test_a_service_restarts_only_on_its_own_config(monitor, dev):
             service = name.split("-config-")[0].split("-", 1)[1]
             # the content's hash, and the file's write (a drift put back restarts too)
             assert plain(r.inputs["triggers"]) == [sha256(p.configs[service]), f"written-{name.split('-restart-')[0]}-file"], name
-            assert script(r).endswith(f"systemctl restart {name.split('-restart-')[1]}\n")
+            service = name.split('-restart-')[1]
+            assert script(r).startswith(f"systemctl restart {service} || true\n")
+            # and the step fails, with the service's status, when it does not come back
+            assert f"systemctl is-active --quiet {service}" in script(r) and "exit 1" in script(r)
         # files carry no triggers (a content change is an update), and a step's update is its create
         for r in monitor.files():
             assert "triggers" not in r.inputs
@@ -198,8 +201,9 @@ def test_service_manager_supervisord_and_none(monitor, dev):
     _, d = deploy(dev)
 
     def check(_):
-        assert script(monitor.named("controller1-glance-config-restart-glance")).endswith(
-            "supervisorctl restart glance\n")
+        body = script(monitor.named("controller1-glance-config-restart-glance"))
+        assert body.startswith("supervisorctl restart glance >/dev/null || true\n")
+        assert "supervisorctl tail glance" in body
     return settled(d.resources).apply(check)
 
 
@@ -369,4 +373,24 @@ def test_connection_bounds_come_from_the_stack(monitor, dev):
             assert (conn["perDialTimeout"], conn["dialErrorLimit"]) == (4, 2), r.name
         f = plain(monitor.named("compute1-nova-config-file").inputs["connection"])
         assert (f["timeout"], f["attempts"], f["name"]) == (4, 2, "host compute1")
+    return settled(d.resources).apply(check)
+
+
+@pytest.mark.parametrize("manager", ["systemd", "supervisord"])
+@pulumi.runtime.test
+def test_every_generated_script_is_valid_bash(monitor, dev_full, manager):
+    dev_full["service_manager"] = manager
+    dev_full["images"][0] = {"name": "blank", "file": "examples/dev-cloud-ca.pem", "disk_format": "raw"}
+    _, d = deploy(dev_full)
+
+    def check(_):
+        import subprocess
+        steps = monitor.of_kind("step")
+        assert len(steps) > 10
+        for r in steps:
+            for field in ("create", "delete"):
+                if r.inputs.get(field):
+                    body = script(r, field)
+                    checked = subprocess.run(["bash", "-n"], input=body, capture_output=True, text=True)
+                    assert checked.returncode == 0, f"{r.name}.{field}: {checked.stderr}\n{body}"
     return settled(d.resources).apply(check)

@@ -1,0 +1,58 @@
+"""Faults an operator meets, injected on the lab: each gives one clear, bounded error naming what failed and where,
+and the rerun after the fault is gone converges. (A config put back from drift restarting its service is in
+test_lab.py's drift test.)"""
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from labkit import converged, sh
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def lab(lab_hosts):
+    return converged()
+
+
+def test_a_hung_host_fails_bounded_naming_it_and_the_rerun_converges(lab):
+    cfg = lab.cfg()
+    sshd = int(sh("compute1", "cat /run/sshd.pid"))
+    lab.pulumi("config", "set", "--path", "nova.options.DEFAULT.debug", "true")
+    os.kill(sshd, signal.SIGSTOP)             # the host answers TCP but its sshd never speaks
+    try:
+        t = time.monotonic()
+        out = lab.pulumi("up", "--yes", "--skip-preview", ok=False)
+        seconds = time.monotonic() - t
+        out += lab.outputs[-1]
+    finally:
+        os.kill(sshd, signal.SIGCONT)
+    bound = cfg.ssh.connect_attempts * (cfg.ssh.connect_timeout + 4) + 30
+    print(f"hung compute1: failed after {seconds:.0f} s (bound {bound} s)")
+    assert seconds < bound
+    assert (f"cannot reach host compute1 ({cfg.hosts['compute1'].address}:22) over SSH as root: no SSH answer "
+            f"within {cfg.ssh.connect_timeout} s") in out, out[-3000:]
+    assert "Traceback" not in out and "Error reading SSH protocol banner" not in out
+    # compute2 is reached through compute1 (its bastion): its error names that way in
+    assert "cannot reach the bastion of compute2" in out
+    lab.pulumi("up", "--yes", "--skip-preview")
+    assert "debug = true" in sh("compute1", "cat /etc/nova/nova.conf")
+    lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+
+def test_a_service_that_does_not_come_back_is_named_with_its_log_and_a_fixed_stack_converges(lab):
+    lab.pulumi("config", "set", "--path", "cinder.options.DEFAULT.debug", "maybe")     # not a boolean
+    try:
+        out = lab.pulumi("up", "--yes", "--skip-preview", ok=False) + lab.outputs[-1]
+        # supervisord keeps retrying it: STARTING, BACKOFF or FATAL
+        assert re.search(r"cinder-volume did not come back after its restart on controller \([A-Z]+\); "
+                         r"the end of its log:", out), out[-3000:]
+        assert "argument --debug: Invalid Boolean value: maybe" in out, "the log tail does not show the cause"
+    finally:
+        lab.pulumi("config", "rm", "--path", "cinder.options.DEFAULT.debug")
+        lab.pulumi("up", "--yes", "--skip-preview")
+    assert sh("controller", "supervisorctl status cinder-volume").split()[1] == "RUNNING"
+    lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
