@@ -18,17 +18,19 @@ class CephClientArgs:
     """The Ceph admin host."""
     cluster: str
     """Cluster name."""
+    cli: str
+    """The cluster's bounded `ceph` (config.Ceph.cli)."""
     client: config.CephClient
     """The client's typed settings (name, per-pool caps)."""
 
 
-def ensure_script(cluster: str, c: config.CephClient) -> str:
+def ensure_script(cli: str, c: config.CephClient) -> str:
     caps = c.cap_strings()
     cap_args = " ".join(f"{k} {q(v)}" for k, v in caps.items())
     want = "\n".join(f"{k}={v}" for k, v in sorted(caps.items()))
     # Only the key reaches stdout (it becomes a secret output); everything else goes to stderr or nowhere.
     return f"""
-ceph() {{ command ceph --cluster {q(cluster)} "$@"; }}
+{cli}
 c={q("client." + c.name)}
 if ceph auth get "$c" >/dev/null 2>&1; then
   have=$(ceph auth get "$c" 2>/dev/null | sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = "\\(.*\\)"$/\\1=\\2/p' | sort)
@@ -54,6 +56,6 @@ class CephClient(Component):
         self.client_name = c.name
         self.command = CephClientResource(
             f"{name}-ensure", args.target.connection, args.cluster, c.name, c.cap_strings(),
-            ensure_script(args.cluster, c), opts=pulumi.ResourceOptions(parent=self, depends_on=self.after))
+            ensure_script(args.cli, c), opts=pulumi.ResourceOptions(parent=self, depends_on=self.after))
         self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.key.apply(lambda s: (s or "").strip()))
         self.register_outputs({"key": self.key})

@@ -15,13 +15,13 @@ from .remote import Target, q, run
 class CephPoolArgs:
     target: Target
     """The Ceph admin host (it holds the admin keyring)."""
-    cluster: str
-    """Cluster name, for `--cluster`."""
+    cli: str
+    """The cluster's bounded `ceph` and `rbd` (config.Ceph.cli)."""
     pool: config.CephPool
     """The pool's typed settings."""
 
 
-def ensure_script(cluster: str, p: config.CephPool) -> str:
+def ensure_script(cli: str, p: config.CephPool) -> str:
     settings = {"pg_autoscale_mode": "on" if p.autoscaled else "off"}
     # pg_num only once the autoscaler is off for the pool, and never pgp_num (it follows pg_num since
     # Nautilus): setting both is how the "'pgp_num' must be lower or equal than 'pg_num'" fights start.
@@ -31,9 +31,10 @@ def ensure_script(cluster: str, p: config.CephPool) -> str:
             settings[key] = value
     lines = "\n".join(f"ensure {q(k)} {q(v)}" for k, v in settings.items())
     return f"""
-ceph() {{ command ceph --cluster {q(cluster)} "$@"; }}
+{cli}
 p={q(p.name)}
-if ! ceph osd pool ls | grep -qxF -- "$p"; then
+pools=$(ceph osd pool ls)      # (a cluster that does not answer stops the step here)
+if ! grep -qxF -- "$p" <<<"$pools"; then
   ceph osd pool create "$p" {p.pg_num or ""}
   echo "created pool $p"
 fi
@@ -53,15 +54,15 @@ ensure() {{
 {lines}
 if ! ceph osd pool application get "$p" | grep -q '"{p.application}"'; then
   ceph osd pool application enable "$p" {p.application}
-  rbd --cluster {q(cluster)} pool init "$p"
+  rbd pool init "$p"
   echo "enabled application {p.application}"
 fi
 """
 
 
-def delete_script(cluster: str, name: str) -> str:
-    return (f"if ceph --cluster {q(cluster)} osd pool ls | grep -qxF -- {q(name)}; then\n"
-            f"  ceph --cluster {q(cluster)} osd pool rm {q(name)} {q(name)} --yes-i-really-really-mean-it\nfi")
+def delete_script(cli: str, name: str) -> str:
+    return (f"{cli}\nif ceph osd pool ls | grep -qxF -- {q(name)}; then\n"
+            f"  ceph osd pool rm {q(name)} {q(name)} --yes-i-really-really-mean-it\nfi")
 
 
 class CephPool(Component):
@@ -72,7 +73,7 @@ class CephPool(Component):
         super().__init__("openstack-storage:ceph:Pool", name, opts)
         p = args.pool
         self.pool_name = p.name
-        self.command = run(f"{name}-ensure", args.target, ensure_script(args.cluster, p), parent=self,
-                           delete=delete_script(args.cluster, p.name) if p.allow_delete else None,
+        self.command = run(f"{name}-ensure", args.target, ensure_script(args.cli, p), parent=self,
+                           delete=delete_script(args.cli, p.name) if p.allow_delete else None,
                            retain_on_delete=not p.allow_delete)
         self.register_outputs({"name": p.name})

@@ -194,6 +194,29 @@ class Ceph(Model):
                                       description="The `[client]` section of ceph.conf; unset options are not written.")
     pools: list[CephPool] = Field(min_length=1, description="Pools the program creates and keeps in shape.")
     clients: list[CephClient] = Field(default_factory=list, description="cephx users and where their keyrings go.")
+    connect_timeout: int = Field(20, ge=1, le=600, description="Seconds a ceph or rbd command the program runs may "
+                                 "wait for the monitors; then the step fails naming them.")
+
+    def cli(self) -> str:
+        """Bash functions `ceph` and `rbd` for this cluster, bounded: when the monitors do not answer within
+        connect_timeout the step fails, naming them, instead of hanging."""
+        t, mons = self.connect_timeout, ", ".join(self.mon_host)
+        return f"""bounded() {{
+  local rc=0 err
+  err=$(mktemp)
+  local what=$1; shift
+  timeout --kill-after 5 {t + 10} "$@" 2>"$err" || rc=$?
+  cat "$err" >&2
+  if [ "$rc" -ne 0 ] && {{ [ "$rc" -eq 124 ] || grep -qiE 'timed out|error connecting to the cluster' "$err"; }}; then
+    echo "the Ceph monitors ({mons}) did not answer within {t} s ($what) from $(hostname);" \\
+      "is the cluster up and reachable? (ceph.connect_timeout)" >&2
+  fi
+  rm -f "$err"
+  return "$rc"
+}}
+ceph() {{ bounded "ceph $*" ceph --cluster {self.cluster} --connect-timeout {t} "$@"; }}
+rbd() {{ bounded "rbd $*" rbd --cluster {self.cluster} --client-mount-timeout {t} --rados-mon-op-timeout {t} "$@"; }}
+"""
 
     def conf_path(self) -> str:
         return f"/etc/ceph/{self.cluster}.conf"

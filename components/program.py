@@ -160,10 +160,10 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
 def _ceph(p: Plan, w: _Wiring) -> None:
     cfg, ceph, hosts = p.cfg, p.cfg.ceph, w.hosts
     admin = hosts[ceph.admin_host]
-    pools = {pl.name: w.add(CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cluster, pl)))
+    pools = {pl.name: w.add(CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cli(), pl)))
              for pl in ceph.pools}
     clients = {
-        c.name: w.add(CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, c),
+        c.name: w.add(CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, ceph.cli(), c),
                                  opts=pulumi.ResourceOptions(depends_on=[pools[pool] for pool in sorted(c.caps)])))
         for c in ceph.clients
     }

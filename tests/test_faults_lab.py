@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from labkit import converged, sh
+from labkit import RUN, converged, sh
 
 pytestmark = pytest.mark.lab
 
@@ -55,4 +55,24 @@ def test_a_service_that_does_not_come_back_is_named_with_its_log_and_a_fixed_sta
         lab.pulumi("config", "rm", "--path", "cinder.options.DEFAULT.debug")
         lab.pulumi("up", "--yes", "--skip-preview")
     assert sh("controller", "supervisorctl status cinder-volume").split()[1] == "RUNNING"
+    lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+
+def test_ceph_that_does_not_answer_fails_the_step_naming_the_monitors(lab):
+    cfg = lab.cfg()
+    mon = int((RUN / "hosts/storage1/pids/ceph-mon").read_text())
+    lab.pulumi("config", "set", "--path", "ceph.connect_timeout", "5")
+    lab.pulumi("config", "set", "--path", "ceph.pools[1].pg_num", "32")      # images: a pool step must run
+    os.kill(mon, signal.SIGSTOP)
+    try:
+        t = time.monotonic()
+        out = lab.pulumi("up", "--yes", "--skip-preview", ok=False) + lab.outputs[-1]
+        seconds = time.monotonic() - t
+    finally:
+        os.kill(mon, signal.SIGCONT)
+    print(f"frozen ceph-mon: failed after {seconds:.0f} s")
+    mons = ", ".join(cfg.ceph.mon_host)
+    assert f"the Ceph monitors ({mons}) did not answer within 5 s (ceph osd pool ls) from storage1" in out, out[-3000:]
+    assert seconds < 60
+    lab.pulumi("up", "--yes", "--skip-preview")
     lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")

@@ -74,3 +74,24 @@ def test_an_unreachable_host_fails_bounded_naming_the_host():
     assert str(e.value).startswith(f"cannot reach host compute9 (127.0.0.1:{port}) over SSH as root: ")
     assert "ssh.connect_timeout / ssh.connect_attempts" in str(e.value)
     assert 3 <= took < 10, took           # 1 s + 2 s of backoff between the three attempts
+
+
+def test_a_write_that_fails_leaves_the_old_file_intact(tmp_path):
+    """The file script writes a temporary file beside the target and renames it: on a full file system the write
+    fails and the old file is untouched (nor is a temporary file left behind)."""
+    import subprocess
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], check=True)
+    try:
+        target = mnt / "nova.conf"
+        target.write_text("old\n")
+        (mnt / "filler").write_bytes(b"x" * 60000)
+        script = hoststate.write_file_script(str(target), "root", "root", "0640")
+        r = subprocess.run(["bash", "-c", "set -eu\n" + script], input="new\n" * 20000, capture_output=True,
+                           text=True)
+        assert r.returncode != 0 and "No space left on device" in r.stderr, r.stderr
+        assert target.read_text() == "old\n"
+        assert sorted(p.name for p in mnt.iterdir()) == ["filler", "nova.conf"]
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
