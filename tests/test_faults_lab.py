@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from labkit import RUN, converged, sh
+from components.remote import sha256
+from labkit import ROOT, RUN, converged, sh
 
 pytestmark = pytest.mark.lab
 
@@ -76,3 +77,39 @@ def test_ceph_that_does_not_answer_fails_the_step_naming_the_monitors(lab):
     assert seconds < 60
     lab.pulumi("up", "--yes", "--skip-preview")
     lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+
+def test_a_killed_up_recovers_as_the_readme_says_with_nothing_duplicated(lab):
+    """`pulumi up` killed (SIGKILL, its whole process group, by PID) part-way through a converge from nothing; the
+    README's recovery, scripts/recover.sh: the stack usable again, then `pulumi up --refresh`."""
+    import subprocess
+    from cloud import openstack
+    subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "lab/stack.py"), "--fresh"], check=True, env=lab.env,
+                   timeout=600, stdout=subprocess.DEVNULL)
+    before = lab.sshd_logins()
+    up = subprocess.Popen(["pulumi", "--non-interactive", "up", "--yes", "--skip-preview", "--stack", "lab"],
+                          cwd=ROOT, env=lab.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120       # part-way: once it has reached some hosts
+        while lab.sshd_logins() < before + 10 and time.monotonic() < deadline and up.poll() is None:
+            time.sleep(0.2)
+        assert up.poll() is None, "the up finished before it could be killed: this test would prove nothing"
+    finally:
+        os.killpg(up.pid, signal.SIGKILL)
+        up.wait(timeout=30)
+    stuck = lab.pulumi("up", "--yes", "--skip-preview", ok=False) + lab.outputs[-1]
+    # locked; or, when the kill hit the checkpoint's write, "failed to load checkpoint: EOF"
+    assert "pulumi cancel" in stuck or "failed to load checkpoint" in stuck, stuck
+    r = subprocess.run(["bash", str(ROOT / "scripts/recover.sh"), "lab"], cwd=ROOT, env=lab.env, capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, f"{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
+    lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+    names = [t["Name"] for t in openstack("volume", "type", "list")]
+    assert sorted(names) == sorted(["__DEFAULT__", *(t.name for t in lab.cfg().volume_types)])
+    assert [i["Name"] for i in openstack("image", "list")] == ["lab-raw"]
+    # no half-written file: every file the program owns has the content it rendered
+    p = lab.plan()
+    assert sh("compute1", "sha256sum /etc/nova/nova.conf").split()[0] == sha256(p.configs["nova"])
+    assert sh("controller", "sha256sum /etc/cinder/cinder.conf").split()[0] == sha256(p.configs["cinder"])
+    assert not sh("compute1", "ls -a /etc/nova /etc/ceph /etc/libvirt | grep openstack-storage || true").strip()
