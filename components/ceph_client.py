@@ -55,7 +55,7 @@ class CephClient(Component):
         c = args.client
         self.client_name = c.name
         self.command = CephClientResource(
-            f"{name}-ensure", args.target.connection, args.cluster, c.name, c.cap_strings(),
+            f"{name}-ensure", args.target.connection, args.cluster, args.cli, c.name, c.cap_strings(),
             ensure_script(args.cli, c), opts=pulumi.ResourceOptions(parent=self, depends_on=self.after))
         self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.key.apply(lambda s: (s or "").strip()))
         self.register_outputs({"key": self.key})

@@ -214,9 +214,17 @@ class RemoteFile(Resource):
 
 # ---- cephx clients --------------------------------------------------------------------------------
 
-def caps_script(cluster: str, client: str) -> str:
-    return (f'ceph --cluster {shlex.quote(cluster)} auth get {shlex.quote("client." + client)} 2>/dev/null '
-            "| sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = \"\\(.*\\)\"$/\\1=\\2/p' || true")
+def caps_script(cli: str, client: str) -> str:
+    """The user's caps as `kind=caps` lines; nothing when the user does not exist (ENOENT, exit 2). A cluster that
+    does not answer fails the read (the bounded `ceph` of `cli` names its monitors) instead of looking like a
+    deleted user."""
+    return f"""{cli}
+rc=0
+out=$(ceph auth get {shlex.quote("client." + client)}) || rc=$?
+[ "$rc" -eq 2 ] && exit 0
+[ "$rc" -eq 0 ] || exit "$rc"
+printf '%s\\n' "$out" | sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = "\\(.*\\)"$/\\1=\\2/p'
+"""
 
 
 def parse_caps(text: str) -> dict[str, str]:
@@ -244,7 +252,9 @@ class CephClientProvider(ResourceProvider):
         return DiffResult(changes=bool(changed or replaces), replaces=replaces, delete_before_replace=False)
 
     def read(self, id_: str, props: dict) -> ReadResult:
-        out = _checked(props["connection"], caps_script(props["cluster"], props["name"]), what="reading caps")
+        # (a state written before `cli` existed reads with a plain, unbounded ceph)
+        cli = props.get("cli") or f'ceph() {{ command ceph --cluster {shlex.quote(props["cluster"])} "$@"; }}'
+        out = _checked(props["connection"], caps_script(cli, props["name"]), what="reading caps")
         caps = parse_caps(out)
         if not caps:
             return ReadResult(None, {})
@@ -259,9 +269,9 @@ class CephClientResource(Resource):
     key: pulumi.Output[str]
     actual_caps: pulumi.Output[dict]
 
-    def __init__(self, name: str, connection: pulumi.Input[dict], cluster: str, client: str, caps: dict[str, str],
-                 script: str, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, connection: pulumi.Input[dict], cluster: str, cli: str, client: str,
+                 caps: dict[str, str], script: str, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(CephClientProvider(), name, {
-            "kind": "ceph-client", "connection": pulumi.Output.secret(connection), "cluster": cluster, "name": client, "caps": caps,
-            "script": script, "key": None, "actual_caps": None,
+            "kind": "ceph-client", "connection": pulumi.Output.secret(connection), "cluster": cluster, "cli": cli,
+            "name": client, "caps": caps, "script": script, "key": None, "actual_caps": None,
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["connection", "key"])))
