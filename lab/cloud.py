@@ -64,6 +64,11 @@ def status(kind: str, ident: str) -> str:
     return openstack(*kind.split(), "show", ident)["status"]
 
 
+def final_status(kind: str, ident: str, tries: int = 120) -> str:
+    """`available` or `error`, once the volume or backup has settled (one look a second)."""
+    return wait_for(f"{kind} {ident}", lambda: (s := status(kind, ident)) in ("available", "error") and s, tries=tries)
+
+
 def create_volume(name: str, volume_type: str, image: str = None, tries: int = 3) -> dict:
     """A 1 GiB volume of `volume_type` (from `image`), available. Right after cinder-volume (re)starts, the
     scheduler may not have its capabilities yet ("No valid backend"): such a volume is deleted and made again."""
@@ -71,9 +76,7 @@ def create_volume(name: str, volume_type: str, image: str = None, tries: int = 3
     for attempt in range(1, tries + 1):
         vol = openstack("volume", "create", "--type", volume_type, "--size", "1",
                         *(["--image", image] if image else []), name)
-        final = wait_for(f"volume {name}", lambda: status("volume", vol["id"]) in ("available", "error")
-                         and status("volume", vol["id"]), tries=120)
-        if final == "available":
+        if final_status("volume", vol["id"]) == "available":
             return openstack("volume", "show", vol["id"])
         delete_volume(vol["id"])
         if attempt < tries:

@@ -11,7 +11,7 @@ import pytest
 
 from labkit import converged, sh
 
-from cloud import create_volume, delete_volume, openstack, rbd_images, rbd_parent, status, wait_for
+from cloud import create_volume, delete_volume, final_status, openstack, rbd_images, rbd_parent, wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -82,9 +82,7 @@ def test_a_backup_lands_in_the_backups_pool_as_cinder_backup(lab):
     backup = None
     try:
         backup = openstack("volume", "backup", "create", "--name", f"b-{vol['id'][:8]}", vol["id"])["id"]
-        final = wait_for("backup", lambda: status("volume backup", backup) in ("available", "error")
-                         and status("volume backup", backup), tries=120)
-        assert final == "available", openstack("volume", "backup", "show", backup).get("fail_reason")
+        assert final_status("volume backup", backup) == "available", openstack("volume", "backup", "show", backup).get("fail_reason")
         assert f"volume-{vol['id']}.backup.{backup}" in rbd_images("backups")
         # of the keys on the controller, only client.cinder-backup may write the backups pool (and no admin key)
         keys = sh("controller", "ls /etc/ceph").split()
