@@ -144,9 +144,10 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
     cfg = p.cfg
     w = _Wiring(cfg, targets(cfg, secrets["ssh_private_key"], secrets.get("ssh_proxy_private_key")),
                 ready={h: [] for h in cfg.hosts})
-    if cfg.ceph:
-        _ceph(p, w)
+    clients = _ceph(p, w) if cfg.ceph else {}
     _shared_storage(p, w, secrets)
+    if clients:   # virsh needs libvirtd: after its config, certificates and restart (in _shared_storage)
+        _libvirt_secrets(p, w, clients)
     _services(p, w)
     ids = {}
     if cfg.openstack:
@@ -157,7 +158,7 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
     return Deployment(outputs, w.created)
 
 
-def _ceph(p: Plan, w: _Wiring) -> None:
+def _ceph(p: Plan, w: _Wiring) -> dict:
     cfg, ceph, hosts = p.cfg, p.cfg.ceph, w.hosts
     admin = hosts[ceph.admin_host]
     pools = {pl.name: w.add(CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cli(), pl)))
@@ -178,9 +179,14 @@ def _ceph(p: Plan, w: _Wiring) -> None:
             w.add(CephKeyring(f"{host}-keyring-{client}",
                               CephKeyringArgs(hosts[host], path, client, clients[client].key, owner, group, mode),
                               opts=pulumi.ResourceOptions(depends_on=[clients[client], conf])), host)
+    return clients
+
+
+def _libvirt_secrets(p: Plan, w: _Wiring, clients: dict) -> None:
+    cfg, ceph, hosts = p.cfg, p.cfg.ceph, w.hosts
     secret_client = cfg.libvirt_client()
     if secret_client:
-        for host in sorted(computes):
+        for host in sorted(cfg.hosts_with("nova-compute")):
             w.add(LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
                 hosts[host], str(ceph.libvirt_secret_uuid), f"{ceph.cluster}.client.{secret_client} secret",
                 clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None),

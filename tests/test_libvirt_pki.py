@@ -86,6 +86,10 @@ def test_libvirtd_restarts_after_its_certificates_and_when_they_change(monitor, 
         for path in LIBVIRT:
             assert monitor.depends_on("compute1-migration-libvirt-restart-libvirtd",
                                       files_of(monitor, "compute1")[path].name), path
+        # virsh secret-set needs libvirtd up: never while it restarts (the lab saw "Failed to connect socket")
+        for h in ("compute1", "compute2"):
+            assert monitor.depends_on(f"{h}-libvirt-secret-set", f"{h}-migration-libvirt-restart-libvirtd"), h
+        assert not monitor.depends_on("compute1-libvirt-secret-set", "compute2-migration-libvirt-restart-libvirtd")
     return settled(d.resources).apply(check)
 
 
