@@ -444,6 +444,9 @@ class Migration(Model):
                              "(nova live_migration_with_native_tls; certificates in /etc/pki/qemu).")
     qemu_group: str = Field("kvm", description="Group qemu runs as: it may read /etc/pki/qemu's private keys.")
     cert_days: int = Field(825, ge=1, le=3650, description="Validity of the computes' certificates, in days.")
+    socket_group: Optional[Name] = Field("libvirt", description="Group whose members (nova, as nova-compute runs) "
+                                         "may use libvirtd's local read-write socket (unix_sock_group, mode 0770, no "
+                                         "polkit); unset leaves the socket to the distribution's defaults.")
 
     @model_validator(mode="after")
     def _insecure(self):

@@ -27,7 +27,7 @@ class LibvirtConfig(ServiceConfig):
 
 
 def render_libvirtd(m: Migration) -> str:
-    return render("libvirtd.conf.j2", transport=m.transport)
+    return render("libvirtd.conf.j2", transport=m.transport, socket_group=m.socket_group)
 
 
 def render_qemu() -> str:

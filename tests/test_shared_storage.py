@@ -112,6 +112,8 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
         assert "replica 2 transport tcp 203.0.113.41:/srv/gluster/b1 203.0.113.42:/srv/gluster/b1 force" in gv
         libvirtd = stdin(monitor, "compute1-migration-libvirt-file")
         assert "listen_tls = 1" in libvirtd and "listen_tcp = 0" in libvirtd and "auth_tcp" not in libvirtd
+        # nova-compute (user nova, group libvirt) reaches libvirtd's read-write socket through the group only
+        assert 'unix_sock_group = "libvirt"' in libvirtd and 'unix_sock_rw_perms = "0770"' in libvirtd
         assert "systemctl enable --now libvirtd-tls.socket" in script(monitor, "compute1-migration-socket")
         nova = stdin(monitor, "compute1-nova-config-file")
         assert "live_migration_scheme = tls" in nova
@@ -132,7 +134,7 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
 def test_named_insecure_opt_ins(monitor, shared):
     shared["gluster"]["volumes"][0]["insecure_ports"] = True
     shared["nfs_exports"][0]["no_root_squash"] = True
-    shared["migration"] = {"transport": "tcp", "allow_insecure_tcp": True}
+    shared["migration"] = {"transport": "tcp", "allow_insecure_tcp": True, "socket_group": None}
     shared["hosts"]["storage3"] = {"address": "203.0.113.43", "host_key": STORAGE_KEYS["storage1"].replace("IBs", "IBt"),
                                    "roles": ["gluster-server"]}
     _, d = deploy(shared)
@@ -144,6 +146,7 @@ def test_named_insecure_opt_ins(monitor, shared):
         assert "rpc-auth-allow-insecure" not in stdin(monitor, "storage3-glusterd-file")   # holds no brick of it
         libvirtd = stdin(monitor, "compute1-migration-libvirt-file")
         assert 'auth_tcp = "none"' in libvirtd and "listen_tcp = 1" in libvirtd
+        assert "unix_sock" not in libvirtd and "auth_unix_rw" not in libvirtd   # socket_group: null
     return settled(d.resources).apply(check)
 
 
