@@ -39,12 +39,14 @@ PACKAGES=(
   mariadb-server
   # guests on the computes (TCG: no KVM here) with RBD disks, and virtlogd, which the qemu driver needs
   qemu-system-x86 qemu-block-extra libvirt-daemon-driver-qemu
+  # lab/openstack: nova-compute's libvirt bindings (built against Debian's libvirt; the venv sees them)
+  python3-libvirt
 )
 
 elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
 
-# Optional: LAB_CEPH_MGR=1 adds ceph-mgr (about 35 packages more), for `LAB_CEPH_MGR=1 lab/lab.sh up`.
-if [ "${LAB_CEPH_MGR:-0}" = 1 ]; then PACKAGES+=(ceph-mgr); fi
+# ceph-mgr (about 35 packages more): nova-compute needs `ceph df` (see lab.sh); LAB_CEPH_MGR=0 leaves it out.
+if [ "${LAB_CEPH_MGR:-1}" = 1 ]; then PACKAGES+=(ceph-mgr); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,8 +8,8 @@
 #
 # Hosts (bridge osbr0, the machine is 10.77.0.1/24):
 #   controller 10.77.0.10  supervisord: the OpenStack services of lab/openstack/up.sh
-#   compute1   10.77.0.21  libvirtd, supervisord: nova-compute (placeholder)
-#   compute2   10.77.0.22  libvirtd, supervisord: nova-compute (placeholder)
+#   compute1   10.77.0.21  libvirtd, virtlogd; nova-compute (lab/openstack/up.sh)
+#   compute2   10.77.0.22  libvirtd, virtlogd; nova-compute (lab/openstack/up.sh)
 #   storage1   10.77.0.31  Ceph mon + osd (cluster "ceph", admin keyring here), glusterd
 #   storage2   10.77.0.32  glusterd, NFS-Ganesha + rpcbind (+ a D-Bus system bus for ganesha)
 #
@@ -42,10 +42,10 @@ declare -A BASTION=([compute2]=compute1)
 BASTION_LINK=(compute1 10.78.0.1 compute2 10.78.0.2 30)
 CEPH_HOST=storage1
 CEPH_DIR=$RUN/ceph
-# LAB_CEPH_MGR=1 also runs a ceph-mgr (needs `LAB_CEPH_MGR=1 bash lab/install.sh`; about 300 MB more RSS):
-# real pool statistics in `ceph -s` / `ceph df`, the pg autoscaler. Without it pools, `rbd pool init`,
-# cephx users and RBD images all work, and the MGR_DOWN warning is muted (visible as "muted" in ceph -s).
-LAB_CEPH_MGR=${LAB_CEPH_MGR:-0}
+# A ceph-mgr runs as well (about 300 MB RSS): nova-compute sizes its RBD pool from `ceph df`, whose pool list
+# is empty without a mgr ("Pool vms could not be found"). LAB_CEPH_MGR=0 leaves it out (then pools, cephx users
+# and RBD images still work, Nova's computes do not, and the MGR_DOWN warning is muted).
+LAB_CEPH_MGR=${LAB_CEPH_MGR:-1}
 GLUSTER_HOSTS=(storage1 storage2)
 NFS_HOST=storage2
 LIBVIRT_HOSTS=(compute1 compute2)
@@ -146,6 +146,9 @@ host_init() {
   done
   getent group kvm >/dev/null || groupadd -r kvm
   getent group libvirt >/dev/null || groupadd -r libvirt
+  # nova-compute runs as nova and uses libvirtd's socket as a member of libvirt (Debian's nova-compute-libvirt
+  # package does the same)
+  usermod -aG libvirt nova
   # libvirt's qemu driver looks up a group "libvirt-qemu" (its built-in default) before it reads
   # qemu.conf; Debian's libvirt-daemon-system makes that group and the user with primary group kvm.
   getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
@@ -210,20 +213,30 @@ EOF
   fi
   case " ${LIBVIRT_HOSTS[*]} " in *" $h "*)
     mkdir -p /var/log/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu /etc/libvirt/secrets /run/libvirt
+    # The machine's /dev/kvm is root-only (0600). libvirtd probes qemu as root (KVM works) but checks KVM as
+    # the qemu user (it does not), so it drops its capabilities cache and re-probes qemu on every lookup: a
+    # `virsh define` took 60 s. Here, as Debian's udev rule does, kvm's group may use it: a node of our own.
+    if [ -c /dev/kvm ]; then
+      rm -f "$d/kvm"
+      mknod -m 0660 "$d/kvm" c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))"
+      chgrp kvm "$d/kvm"
+      mount --bind "$d/kvm" /dev/kvm
+    fi
     # Debian's qemu.conf comes with libvirt-daemon-system (not installed: its maintainer scripts add users
     # and services to the machine); name the user and group qemu runs as, as on Debian's hosts.
     printf '# lab host %s (written by lab/lab.sh)\nuser = "libvirt-qemu"\ngroup = "kvm"\n' "$h" \
       >/etc/libvirt/qemu.conf
     # libvirtd runs with --listen (as libvirtd-tls.socket would make it listen on a systemd host): no listener
     # until the program writes its libvirtd.conf, with listen_tls = 1 once the computes have their certificates
-    printf '# lab host %s (written by lab/lab.sh; the program replaces it)\nlisten_tls = 0\nlisten_tcp = 0\n' "$h" \
+    # (the socket's group stands in for Debian's polkit rule for group libvirt: there is no polkitd here)
+    printf '# lab host %s (written by lab/lab.sh; the program replaces it)\nlisten_tls = 0\nlisten_tcp = 0\n%s\n' \
+      "$h" 'unix_sock_group = "libvirt"'$'\n''unix_sock_rw_perms = "0770"'$'\n''auth_unix_rw = "none"' \
       >/etc/libvirt/libvirtd.conf
     ;;
   esac
   case " ${SUPERVISOR_HOSTS[*]} " in *" $h "*)
     mkdir -p /var/log/supervisor /etc/supervisor/conf.d
-    write_service_programs "$h"
-    write_placeholders "$h" ;;
+    write_service_programs "$h" ;;
   esac
 
   touch "$d/ready"
@@ -250,31 +263,6 @@ write_service_programs() {
     # the qemu driver logs guests' consoles through virtlogd
     program virtlogd "/usr/sbin/virtlogd" true ;;
   esac
-}
-
-# PLACEHOLDER: `sleep infinity` stands in for nova-compute on the computes until the lab runs a real Nova; it
-# exists so that `supervisorctl restart nova-compute` / `supervisorctl pid nova-compute` (what the program runs
-# after a nova.conf change) work. The controller's services are real: lab/openstack/up.sh defines them.
-write_placeholders() {
-  local h=$1 progs=() p
-  case $h in
-    compute*) progs=(nova-compute) ;;
-  esac
-  for p in "${progs[@]}"; do
-    cat >"/etc/supervisor/conf.d/$p.conf" <<EOF
-; PLACEHOLDER (lab/lab.sh): not the real $p. A 'sleep infinity' stands in for the service until the real
-; OpenStack services are installed on the lab hosts (a later issue); it lets 'supervisorctl restart $p'
-; and 'supervisorctl pid $p' work. Replace this file with the real program definition then.
-[program:$p]
-command=/bin/sleep infinity
-autostart=true
-autorestart=true
-startsecs=1
-stopsignal=TERM
-stopwaitsecs=5
-user=root
-EOF
-  done
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -628,7 +616,7 @@ cmd_up() {
   ceph_up >"$RUN/ceph-up.log" 2>&1 &
   CEPH_JOB=$!
 
-  phase_start "supervisord x5 (glusterd x2, ganesha, libvirtd x2, placeholders)"
+  phase_start "supervisord x5 (glusterd x2, ganesha, libvirtd + virtlogd x2)"
   for h in "${SUPERVISOR_HOSTS[@]}"; do supervisor_up "$h"; done
   nfs_up || die "rpcbind/dbus on $NFS_HOST did not come up: $(tail -3 "$(hdir "$NFS_HOST")/log/rpcbind.log")"
   for h in "${GLUSTER_HOSTS[@]}"; do gluster_wait "$h" || die "glusterd on $h: $(tail -3 "$(hdir "$h")/log/glusterd.log")"; done

@@ -1,6 +1,6 @@
-"""Keystone's service side for the lab: the `service` project, the `service` role, the users cinder and glance
-(roles service and admin in project service), and the image and volumev3 services with public, internal and admin
-endpoints in RegionOne. Idempotent: everything is looked up first, a changed URL is updated, and the users'
+"""Keystone's service side for the lab: the `service` project, the `service` role, the users cinder, glance, nova,
+placement and neutron (roles service and admin in project service), and the image, volumev3, compute, placement
+and network services with public, internal and admin endpoints in RegionOne. Idempotent: everything is looked up first, a changed URL is updated, and the users'
 passwords are set every run (to the values in lab/run/openstack/passwords).
 
 Run by lab/openstack/up.sh with the lab venv's python, after `keystone-manage bootstrap`:
@@ -42,7 +42,7 @@ def main():
     # images of every project, and glance answers 404 for another project's private image to a non-admin.
     roles = [idn.find_role(r) or idn.create_role(name=r) for r in ("service", "admin")]
 
-    for name in ("cinder", "glance"):
+    for name in ("cinder", "glance", "nova", "placement", "neutron"):
         user = idn.find_user(name, domain_id=default.id)
         if user is None:
             user = idn.create_user(name=name, domain_id=default.id, password=pw[name.upper()],
@@ -58,6 +58,9 @@ def main():
     services = [
         ("glance", "image", "OpenStack Image", f"http://{addr}:9292"),
         ("cinderv3", "volumev3", "OpenStack Block Storage", f"http://{addr}:8776/v3"),
+        ("nova", "compute", "OpenStack Compute", f"http://{addr}:8774/v2.1"),
+        ("placement", "placement", "Placement API", f"http://{addr}:8778"),
+        ("neutron", "network", "OpenStack Networking", f"http://{addr}:9696"),
     ]
     for name, stype, desc, url in services:
         svc = next((s for s in idn.services() if s.type == stype and s.name == name), None)

@@ -49,7 +49,8 @@ if [ ! -s "$RUN/passwords" ]; then
   (umask 077; : >"$RUN/passwords")
 fi
 # one per key, added when missing (a lab made before a key existed keeps the others)
-for k in ADMIN CINDER GLANCE RABBIT DB_KEYSTONE DB_GLANCE DB_CINDER; do
+for k in ADMIN CINDER GLANCE NOVA PLACEMENT NEUTRON RABBIT DB_KEYSTONE DB_GLANCE DB_CINDER DB_NOVA DB_PLACEMENT \
+         DB_NEUTRON; do
   grep -q "^$k=" "$RUN/passwords" || "$PY" -c 'import secrets, sys; print(f"{sys.argv[1]}={secrets.token_hex(16)}")' "$k" >>"$RUN/passwords"
 done
 if [ ! -s "$RUN/erlang.cookie" ]; then
@@ -84,10 +85,10 @@ $HX bash -euc '
   chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /var/log/rabbitmq
 '
 
-# put PATH MODE OWNER:GROUP < content: writes the file only when content, mode or owner differ.
-# Prints "changed" or "same".
+# put PATH MODE OWNER:GROUP < content: writes the file on host $ON (default: the controller) only when content,
+# mode or owner differ. Prints "changed" or "same".
 put() {
-  $HX bash -euc '
+  "$LAB/exec.sh" "${ON:-controller}" bash -euc '
     f=$1 mode=$2 own=$3
     tmp=$(mktemp "$f.XXXXXX"); cat >"$tmp"
     if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(stat -c %a:%U:%G "$f")" = "$mode:$own" ]; then
@@ -100,7 +101,7 @@ declare -A DEFCHANGED=() # programs whose supervisord definition changed (superv
 track() { # track "PROG..." < content ; PATH MODE OWNER
   local progs=$1; shift
   if [ "$(put "$@")" = changed ]; then
-    log "wrote $1"
+    log "wrote ${ON:-controller}:$1"
     for p in $progs; do RESTART[$p]=1; done
   fi
 }
@@ -316,7 +317,7 @@ program() {
   [ "$name" = rabbitmq ] && extra_env=',RABBITMQ_LOGS="-"'
   local r
   r=$(put "/etc/supervisor/conf.d/$name.conf" 644 root:root <<EOF
-; lab/openstack/up.sh: the real $name of the lab controller (it replaced lab.sh's placeholder where one existed).
+; lab/openstack/up.sh: the real $name of this lab host.
 [program:$name]
 command=$*
 user=$user
@@ -337,7 +338,7 @@ stdout_logfile_backups=2
 redirect_stderr=true
 EOF
 )
-  if [ "$r" = changed ]; then log "wrote /etc/supervisor/conf.d/$name.conf"; DEFCHANGED[$name]=1; fi
+  if [ "$r" = changed ]; then log "wrote ${ON:-controller}:/etc/supervisor/conf.d/$name.conf"; DEFCHANGED[$name]=1; fi
 }
 gunicorn() { # gunicorn NAME PORT MODULE
   echo "$BIN/gunicorn --name $1 --bind $ADDR:$2 --workers 1 --threads 4 --timeout 300 --graceful-timeout 10" \
@@ -355,6 +356,8 @@ program cinder-api cinder 40 20 "$(gunicorn cinder-api 8776 cinder_wsgi:applicat
 program cinder-scheduler cinder 50 20 "$BIN/cinder-scheduler"
 program cinder-volume cinder 50 30 "$BIN/cinder-volume"
 program cinder-backup cinder 50 30 "$BIN/cinder-backup"
+. "$HERE/nova.sh"
+nova_controller
 
 # wait_until WHAT TRIES INTERVAL CMD...: bounded in count, and in time because every probe has its own timeout.
 wait_until() {
@@ -405,9 +408,13 @@ T=$(date +%s.%N)
 converge epmd rabbitmq mariadb
 wait_until "mariadb :3306" 60 1 port_ok "$ADDR" 3306
 # databases and their users, as SQL on stdin (the passwords never reach a command line)
-for d in keystone glance cinder; do
-  echo "CREATE DATABASE IF NOT EXISTS $d; CREATE USER IF NOT EXISTS '$d'@'%' IDENTIFIED BY '$(pw "DB_${d^^}")';
-        ALTER USER '$d'@'%' IDENTIFIED BY '$(pw "DB_${d^^}")'; GRANT ALL PRIVILEGES ON $d.* TO '$d'@'%';"
+for ud in keystone:keystone glance:glance cinder:cinder $NOVA_DBS; do  # user:database,...
+  u=${ud%%:*} dbs=${ud#*:}
+  echo "CREATE USER IF NOT EXISTS '$u'@'%' IDENTIFIED BY '$(pw "DB_${u^^}")';
+        ALTER USER '$u'@'%' IDENTIFIED BY '$(pw "DB_${u^^}")';"
+  for d in ${dbs//,/ }; do
+    echo "CREATE DATABASE IF NOT EXISTS $d; GRANT ALL PRIVILEGES ON $d.* TO '$u'@'%';"
+  done
 done | $HX mariadb --no-defaults --socket=/run/mysqld/mysqld.sock -u root
 # --- databases and keystone bootstrap (before the services start) -------------------------------------------------
 # The three projects side by side (7-8 s on 2 cores; about 9-10 s one after the other); their chatter goes to
@@ -426,14 +433,20 @@ db_keystone() { # chained with &&: set -e does not apply inside a function whose
 db_keystone >"$RUN/db-keystone.log" 2>&1 & j1=$!
 $HX runuser -u glance -- "$BIN/glance-manage" db_sync >"$RUN/db-glance.log" 2>&1 & j2=$!
 $HX runuser -u cinder -- "$BIN/cinder-manage" db sync >"$RUN/db-cinder.log" 2>&1 & j3=$!
-for j in "$j1:keystone" "$j2:glance" "$j3:cinder"; do
+once nova nova_db_sync >"$RUN/db-nova.log" 2>&1 & j4=$!
+once placement placement_db_sync >"$RUN/db-placement.log" 2>&1 & j5=$!
+once neutron neutron_db_sync >"$RUN/db-neutron.log" 2>&1 & j6=$!
+for j in "$j1:keystone" "$j2:glance" "$j3:cinder" "$j4:nova" "$j5:placement" "$j6:neutron"; do
   wait "${j%%:*}" || { tail -30 "$RUN/db-${j#*:}.log"; die "${j#*:} db sync failed (log: $RUN/db-${j#*:}.log)"; }
 done
 log "dbs synced, keystone bootstrapped ($(elapsed "$T") s)"
 
 wait_until "rabbitmq :5672" 60 1 port_ok "$ADDR" 5672
-converge keystone glance-api cinder-api cinder-scheduler cinder-volume cinder-backup
+converge keystone glance-api cinder-api cinder-scheduler cinder-volume cinder-backup $NOVA_APIS
 wait_until "keystone :5000" 60 1 http_ok "http://$ADDR:5000/v3"
+wait_until "placement-api :8778" 60 1 http_ok "http://$ADDR:8778/"
+wait_until "nova-api :8774" 60 1 http_ok "http://$ADDR:8774/"
+wait_until "neutron-api :9696" 60 1 http_ok "http://$ADDR:9696/"
 [ "$CONVERGED" = 0 ] || wait_until "glance-api :9292" 60 1 http_ok "http://$ADDR:9292/"
 wait_until "cinder-api :8776" 60 1 http_ok "http://$ADDR:8776/"
 
@@ -471,6 +484,8 @@ EOF
 export OS_CLIENT_CONFIG_FILE=$RUN/clouds.yaml
 PYTHONNOUSERSITE=1 "$PY" "$HERE/bootstrap.py" "$RUN/passwords" "$ADDR"
 log "keystone users, services and endpoints in place ($(elapsed "$T") s since start)"
+converge $NOVA_SERVICES
+nova_computes
 
 # cinder-scheduler and cinder-volume@ceph report to the db; wait until both are up (bounded).
 svc_up() {
@@ -484,6 +499,7 @@ if [ "$CONVERGED" = 0 ]; then
   exit 0
 fi
 wait_until "cinder-scheduler + cinder-volume@ceph (service list)" 30 2 svc_up
+nova_ready
 # "up" in the service list is not "ready" right after a (re)start, and no API tells the rest:
 # - cinder-scheduler holds every request from its start (once it has connected to RabbitMQ: its queue has a
 #   consumer) for scheduler_driver_init_wait_time, because gluster and nfs never report (see lab.conf);
