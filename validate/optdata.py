@@ -49,8 +49,7 @@ def option(opt: dict):
         if opt.get(k) is not None:
             out[k] = opt[k]
     if opt["deprecated_for_removal"]:
-        since = f"since {opt['deprecated_since']}; " if opt.get("deprecated_since") else ""
-        out["rm"] = since + " ".join((opt.get("deprecated_reason") or "").split())
+        out["rm"] = [opt.get("deprecated_since") or "", " ".join((opt.get("deprecated_reason") or "").split())]
     return out if len(out) > 1 else kind
 
 
