@@ -58,6 +58,14 @@ class ConfigError(Exception):
         self.key = key
 
 
+class ConfigWarning(UserWarning):
+    """Something the program could not check and goes on without; __main__ shows it as a Pulumi warning."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{PROJECT}:{key}: {message}")
+        self.key = key
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -703,6 +711,8 @@ def check(cfg: StackConfig) -> None:
     ceph = cfg.ceph
     check_shared_storage(cfg)
     check_openstack(cfg)        # with or without Ceph: a stack of NFS/Gluster backends has types and images too
+    from . import optcheck      # here, not at the top: it reads values as render.py (which imports this) writes them
+    optcheck.check(cfg)
     uses_ceph = cfg.glance or cfg.nova or cfg.backends("ceph") or (cfg.cinder and cfg.cinder.backup)
     if uses_ceph and not ceph:
         raise ConfigError("ceph", "missing; glance, cinder or nova use Ceph, so the cluster must be described")
