@@ -170,8 +170,8 @@ def check(cfg: StackConfig) -> None:
         if service == "glance":     # a store section takes the options of its store type's group
             templates = {s: data["stores"].get(t) for s, t in templates.items()}
         svc = Service(data, cfg.release, templates)
-        if svc.unknown_section(section):
-            raise ConfigError(key, svc.unknown_section(section))
+        if bad := svc.unknown_section(section):
+            raise ConfigError(key, bad)
         for option, value in options.items():
             problem = svc.problem(section, option, value)
             if problem:
