@@ -6,12 +6,12 @@ ENV := . scripts/env.sh &&
 # The example `dev` stack's passphrase: it guards only an example key that opens no host.
 DEV_PASSPHRASE ?= example-dev-only
 
-.PHONY: help venv toolchain lab-install test unit preview-dev reference demo lab-down
+.PHONY: help venv toolchain lab-install test unit preview-dev reference optdata demo lab-down
 
 help:
 	@echo "make demo   - toolchain + lab + its OpenStack + pulumi up --stack lab (hosts, volume types, QoS, image); make lab-down stops it"
 	@echo "make test   - all tests: unit (mocks), the real engine, the lab's real hosts"
-	@echo "make toolchain / make unit / make preview-dev / make reference / make lab-down"
+	@echo "make toolchain / make unit / make preview-dev / make reference / make optdata / make lab-down"
 
 venv: .venv/.installed
 .venv/.installed: requirements.txt
@@ -51,3 +51,7 @@ lab-down:
 # Regenerates the config reference in README.md from the typed config's own descriptions.
 reference: venv
 	@.venv/bin/python scripts/reference.py
+
+# Regenerates the option data the program ships (components/optdata/) from the pinned releases (validate/).
+optdata:
+	@bash validate/build.sh && .venv-validate/bin/python validate/optdata.py

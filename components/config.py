@@ -58,6 +58,14 @@ class ConfigError(Exception):
         self.key = key
 
 
+class ConfigWarning(UserWarning):
+    """Something the program could not check and goes on without; __main__ shows it as a Pulumi warning."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{PROJECT}:{key}: {message}")
+        self.key = key
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -238,7 +246,8 @@ class Glance(Model):
     chunk_size: Optional[int] = Field(None, ge=1, description="rbd_store_chunk_size in MB.")
     show_image_direct_url: bool = Field(True, description="Needed for copy-on-write clones from images; "
                                         "exposes the store location, so keep the API endpoint internal.")
-    options: Options = Field(default_factory=dict, description="Further glance-api.conf options, verbatim.")
+    options: Options = Field(default_factory=dict, description="Further glance-api.conf options, "
+                            "{section: {option: value}}; the store's section is `store`.")
 
 
 class CinderCephBackend(Model):
@@ -315,7 +324,8 @@ class Cinder(Model):
     backends: list[CinderBackend] = Field(default_factory=list, description="Volume backends, one section each "
                                           "(`type`: ceph, nfs, glusterfs, lvm).")
     backup: Optional[CinderCephBackup] = Field(None, description="cinder-backup to Ceph.")
-    options: Options = Field(default_factory=dict, description="Further cinder.conf options, verbatim.")
+    options: Options = Field(default_factory=dict, description="Further cinder.conf options, "
+                            "{section: {option: value}}; a backend's section is its `name`.")
 
 
 class Nova(Model):
@@ -331,7 +341,8 @@ class Nova(Model):
                                        "virsh's default (qemu:///system).")
     keyring_owner: str = Field("root", description="Owner of the rbd_user keyring on computes.")
     keyring_group: str = Field("nova", description="Group of the rbd_user keyring on computes (nova-compute reads it).")
-    options: Options = Field(default_factory=dict, description="Further nova.conf options, verbatim.")
+    options: Options = Field(default_factory=dict, description="Further nova.conf options, "
+                            "{section: {option: value}}.")
 
     @model_validator(mode="after")
     def _pool_for_rbd(self):
@@ -546,7 +557,8 @@ class Image(Model):
 class StackConfig(Model):
     ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
     release: str = Field("2026.2", description="OpenStack release (name or version): chooses between the "
-                         "current and the old (before Ocata) forms of the Gluster and migration settings.")
+                         "current and the old (before Ocata) forms of the Gluster and migration settings, and the "
+                         "option data the `options` keys are checked against.")
     service_manager: Literal["systemd", "supervisord", "none"] = Field(
         "systemd", description="How services are restarted after their config changed.")
     service_names: dict[Service, str] = Field(default_factory=dict,
@@ -706,6 +718,8 @@ def check(cfg: StackConfig) -> None:
     ceph = cfg.ceph
     check_shared_storage(cfg)
     check_openstack(cfg)        # with or without Ceph: a stack of NFS/Gluster backends has types and images too
+    from . import optcheck      # here, not at the top: it reads values as render.py (which imports this) writes them
+    optcheck.check(cfg)
     uses_ceph = cfg.glance or cfg.nova or cfg.backends("ceph") or (cfg.cinder and cfg.cinder.backup)
     if uses_ceph and not ceph:
         raise ConfigError("ceph", "missing; glance, cinder or nova use Ceph, so the cluster must be described")

@@ -1,0 +1,181 @@
+"""A stack's pass-through oslo.config options (`cinder.options`, `cinder.backends[].options`, `glance.options`,
+`nova.options`) checked against the option data of its release (components/optdata/<release>/, written by
+validate/optdata.py from the pinned cinder, glance and nova), before any resource exists.
+
+Plain code on purpose: the program's virtualenv has no oslo.config. The type checks are oslo.config's, lightly:
+they catch what would stop a service from starting, not every refinement (regexes, hostname corner cases).
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import ipaddress
+import json
+import re
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Optional
+from urllib.parse import urlsplit
+
+from .config import RELEASE_VERSIONS, ConfigError, ConfigWarning, StackConfig
+from .render import oslo
+
+DATA = Path(__file__).resolve().parent / "optdata"
+BOOLEANS = {"true", "false", "yes", "no", "1", "0", "on", "off"}
+INTEGER = re.compile(r"[-+]?\d+")
+LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+HOSTNAME = re.compile(rf"(?=.{{1,253}}$){LABEL}(\.{LABEL})*\.?")
+
+
+def release_key(release: str) -> str:
+    """The data directory of a release given by name or version (the data is kept by version)."""
+    name = release.lower()
+    return next((v for v, n in RELEASE_VERSIONS.items() if n == name), release)
+
+
+@functools.cache
+def load(release: str, service: str) -> Optional[dict]:
+    path = DATA / release_key(release) / f"{service}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def shipped() -> list[str]:
+    return sorted(p.name for p in DATA.iterdir() if p.is_dir())
+
+
+def _number(kind: str, text: str):
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+    if not INTEGER.fullmatch(text):
+        raise ValueError(f"{text!r} is not an integer")
+    return int(text)
+
+
+def value_problem(spec, value: Any) -> Optional[str]:
+    """What oslo.config would refuse in this value of an option, or None."""
+    spec = spec if isinstance(spec, dict) else {"t": spec}
+    kind, text = spec["t"], oslo(value).strip()
+    if "$" in text or text == "":
+        return None         # `$other_option` is substituted at run time; empty means unset
+    try:
+        if kind in ("int", "float", "port"):
+            number = _number(kind, text)
+            port = kind == "port"
+            low, high = spec.get("min", 0 if port else None), spec.get("max", 65535 if port else None)
+            if low is not None and number < low:
+                return f"{number} is below the minimum {low}"
+            if high is not None and number > high:
+                return f"{number} is above the maximum {high}"
+            if "c" in spec and number not in spec["c"]:
+                return f"{number} is not one of: {', '.join(map(str, spec['c']))}"
+        elif kind == "bool" and text.lower() not in BOOLEANS:
+            return f"{text!r} is not a boolean (true/false, yes/no, on/off, 1/0)"
+        elif kind == "dict":
+            bad = next((item for item in text.split(",") if item.strip() and ":" not in item), None)
+            if bad is not None:
+                return f"{bad.strip()!r} is not key:value (a dict is written k1:v1,k2:v2)"
+        elif kind == "uri":
+            parts = urlsplit(text)
+            if not (parts.scheme and parts.netloc):
+                return f"{text!r} is not a URI with a scheme and a host"
+        elif kind in ("ip", "host", "hostname", "domain"):
+            try:
+                ipaddress.ip_address(text)
+            except ValueError:
+                if kind == "ip" or not HOSTNAME.fullmatch(text):
+                    what = "an IP address" if kind == "ip" else "an IP address or host name"
+                    return f"{text!r} is not {what}"
+        elif "c" in spec and text not in spec["c"]:
+            return f"{text!r} is not one of: {', '.join(map(str, spec['c']))}"
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+class Service:
+    """One service's option data, and where a section of its config file takes its options from."""
+
+    def __init__(self, data: dict, release: str, templates: dict[str, str]):
+        self.data, self.templates = data, templates      # templates: section -> the group it is an instance of
+        self.name = f"{data['service']} {data['version']} (release {release_key(release)})"
+
+    def groups(self, section: str) -> list[str]:
+        return [g for g in (section, self.templates.get(section)) if g in self.data["groups"] or
+                g in self.data["renamed"]]
+
+    def unknown_section(self, section: str) -> Optional[str]:
+        if self.groups(section):
+            return None
+        return f"unknown section [{section}] in {self.name}" + _hint(section, [*self.data["groups"], *self.templates])
+
+    def problem(self, section: str, option: str, value: Any) -> Optional[str]:
+        groups = self.groups(section)
+        for g in groups:
+            spec = self.data["groups"].get(g, {}).get(option)
+            if spec is None:
+                continue
+            if isinstance(spec, dict) and "rm" in spec:
+                since, reason = spec["rm"]
+                return (f"deprecated for removal in {self.name}" + (f", since {since}" if since else "")
+                        + (f": {reason}" if reason else "; remove it"))
+            return value_problem(spec, value)
+        for g in groups:
+            new = self.data["renamed"].get(g, {}).get(option)
+            if new:
+                where = section if new[0] == g else new[0]
+                return f"[{section}] {option} is the old name of [{where}] {new[1]} in {self.name}; use that"
+        known = [o for g in groups for o in self.data["groups"].get(g, {})]
+        return f"unknown option [{section}] {option} in {self.name}" + (self._elsewhere(option) or _hint(option, known))
+
+    def _elsewhere(self, option: str) -> str:
+        """Where an option put in the wrong section belongs: its groups, named as sections of this file."""
+        sections = {g: [s for s, t in self.templates.items() if t == g] or [g] for g in self.data["groups"]}
+        found = [s for g, opts in self.data["groups"].items() if option in opts for s in sections[g]]
+        return f"; it is an option of {', '.join(f'[{s}]' for s in found[:3])}" if found else ""
+
+
+def _hint(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def passthrough(cfg: StackConfig) -> Iterator[tuple[str, str, dict, dict[str, Any], str]]:
+    """(service, stack key, section templates, options, section) for every pass-through dict the stack sets."""
+    if cfg.cinder:
+        backends = {b.name: "backend_defaults" for b in cfg.cinder.backends}
+        for section, options in cfg.cinder.options.items():
+            yield "cinder", f"cinder.options.{section}", backends, options, section
+        for b in cfg.cinder.backends:
+            yield "cinder", f"cinder.backends[{b.name}].options", backends, b.options, b.name
+    if cfg.glance:
+        for section, options in cfg.glance.options.items():
+            yield "glance", f"glance.options.{section}", {cfg.glance.store: "rbd"}, options, section
+    if cfg.nova:
+        for section, options in cfg.nova.options.items():
+            yield "nova", f"nova.options.{section}", {}, options, section
+
+
+def check(cfg: StackConfig) -> None:
+    """Raise ConfigError on the first pass-through option its release's data refuses; warn (ConfigWarning) when
+    the program ships no data for the release."""
+    unchecked = []
+    for service, key, templates, options, section in passthrough(cfg):
+        data = load(cfg.release, service)
+        if data is None:
+            unchecked += [key] if options else []
+            continue
+        if service == "glance":     # a store section takes the options of its store type's group
+            templates = {s: data["stores"].get(t) for s, t in templates.items()}
+        svc = Service(data, cfg.release, templates)
+        if bad := svc.unknown_section(section):
+            raise ConfigError(key, bad)
+        for option, value in options.items():
+            problem = svc.problem(section, option, value)
+            if problem:
+                raise ConfigError(f"{key}.{option}", problem)
+    if unchecked:
+        warnings.warn(ConfigWarning("release", f"the program ships no option data for release {cfg.release} "
+                                    f"(only {', '.join(shipped())}): {', '.join(unchecked)} not checked"), stacklevel=2)
