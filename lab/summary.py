@@ -1,13 +1,15 @@
 """What `pulumi up --stack lab` converged and created, checked on the hosts and in the lab's real cloud (make demo):
 the hosts' files and restarts, each volume type with its backend, the QoS association, where the image is stored,
-and that a volume of the Ceph type lands in the volumes pool as an RBD image (made, checked and deleted)."""
+that a volume of the Ceph type lands in the volumes pool as an RBD image, and that Nova boots a server from the
+image with its root disk a clone in the vms pool (each made, checked and deleted)."""
 import json
 import os
 import subprocess
 import sys
 import time
 
-from cloud import ROOT, CloudError, create_volume, delete_volume, on, openstack, rbd_images
+from cloud import (FLAVOR, ROOT, CloudError, computes_ready, create_volume, delete_volume, ensure_flavor, nova, on,
+                   openstack, rbd_images, rbd_parent, server_settled, wait_for)
 
 
 def main() -> int:
@@ -43,6 +45,20 @@ def main() -> int:
               f"{'an RBD image volumes/volume-' + vol['id'] if landed else 'NOT in the volumes pool'} (deleted again)")
         delete_volume(vol["id"])
         if not landed:
+            return 1
+    images = out.get("image_ids", {})
+    if images:
+        name, ident = sorted(images.items())[0]
+        wait_for("both nova-computes up", computes_ready, tries=90, interval=2)   # pulumi up restarted them
+        ensure_flavor()
+        t = time.monotonic()
+        s = server_settled(nova("server", "create", "--flavor", FLAVOR, "--image", ident, "--nic", "none",
+                                f"demo-{int(time.time())}")["id"])
+        root = rbd_parent(f"vms/{s['id']}_disk")
+        print(f"  a server from image {name}: {s['status']} on {s['OS-EXT-SRV-ATTR:host']} in "
+              f"{time.monotonic() - t:.1f} s, root disk vms/{s['id']}_disk a clone of {root or 'NOTHING'} (deleted again)")
+        nova("server", "delete", "--wait", s["id"], parse=False)
+        if s["status"] != "ACTIVE" or root != f"images/{ident}@snap":
             return 1
     print("stop the lab with: make lab-down")
     return 0

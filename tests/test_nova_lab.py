@@ -15,29 +15,16 @@ import pytest
 
 from labkit import converged, sh
 
-from cloud import CloudError, create_volume, delete_volume, openstack, rbd_parent, wait_for
+from cloud import (FLAVOR, CloudError, computes_ready, create_volume, delete_volume, ensure_flavor, nova, openstack,
+                   rbd_parent, server_settled, wait_for)
 
 pytestmark = pytest.mark.lab
 
-COMPUTE_API = ("--os-compute-api-version", "2.90")   # --nic none (2.37), migrate --host (2.30)
-FLAVOR = "lab.tiny"
 TIMES: dict[str, float] = {}
-
-
-def nova(*args: str, parse: bool = True):
-    return openstack(*COMPUTE_API, *args, parse=parse, timeout=120)
 
 
 def server(ident: str) -> dict:
     return nova("server", "show", ident)
-
-
-def settled(ident: str, tries: int = 240) -> dict:
-    """The server once it has no task (ACTIVE or ERROR), one look a second."""
-    def look():
-        s = server(ident)
-        return s if s["status"] in ("ACTIVE", "ERROR") and not s["OS-EXT-STS:task_state"] else None
-    return wait_for(f"server {ident}", look, tries=tries)
 
 
 def domain_xml(s: dict) -> str:
@@ -55,19 +42,12 @@ def rbd_disks(xml: str) -> dict[str, tuple[str, str]]:
     return disks
 
 
-def computes_ready() -> bool:
-    rows = nova("compute", "service", "list", "--service", "nova-compute")
-    hyps = nova("hypervisor", "list")
-    return len([r for r in rows if r["State"] == "up"]) == 2 and len([h for h in hyps if h["State"] == "up"]) == 2
-
-
 @pytest.fixture(scope="module")
 def cloud(lab_hosts):
     lab = converged()
     # pulumi up restarted nova-compute on both computes (their nova.conf changed): wait until both report
     wait_for("both nova-computes up and mapped", computes_ready, tries=90, interval=2)
-    if not any(f["Name"] == FLAVOR for f in nova("flavor", "list")):
-        nova("flavor", "create", "--ram", "64", "--disk", "1", "--vcpus", "1", FLAVOR)
+    ensure_flavor()
     outputs = json.loads(lab.pulumi("stack", "output", "--json"))
     state = {"lab": lab, "cfg": lab.cfg(), "image": outputs["image_ids"]["lab-raw"], "volumes": []}
     yield state
@@ -83,7 +63,7 @@ def test_a_server_boots_from_the_image_as_an_rbd_clone_through_the_libvirt_secre
     t = time.monotonic()
     made = nova("server", "create", "--flavor", FLAVOR, "--image", "lab-raw", "--nic", "none", "lab-vm")
     cloud["server"] = made["id"]
-    s = settled(made["id"])
+    s = server_settled(made["id"])
     TIMES["boot"] = time.monotonic() - t
     assert s["status"] == "ACTIVE", s.get("fault")
     assert s["OS-EXT-SRV-ATTR:host"] in ("compute1", "compute2")
@@ -114,7 +94,7 @@ def test_live_migration_to_the_other_compute_over_tls(cloud):
     source, disks = before["OS-EXT-SRV-ATTR:host"], rbd_disks(domain_xml(before))
     t = time.monotonic()
     nova("server", "migrate", "--live-migration", "--host", other(source), cloud["server"], parse=False)
-    after = settled(cloud["server"])
+    after = server_settled(cloud["server"])
     TIMES["migrate"] = time.monotonic() - t
     assert after["status"] == "ACTIVE" and after["OS-EXT-SRV-ATTR:host"] == other(source), after.get("fault")
     assert rbd_disks(domain_xml(after)) == disks                       # the same RBD images, nothing copied
@@ -135,7 +115,7 @@ def test_live_migration_is_refused_without_the_client_certificate(cloud):
     sh(source, f"mv {cert} {cert}.away")
     try:
         nova("server", "migrate", "--live-migration", "--host", other(source), cloud["server"], parse=False)
-        after = settled(cloud["server"])
+        after = server_settled(cloud["server"])
         assert after["OS-EXT-SRV-ATTR:host"] == source, after
         migrations = nova("server", "migration", "list", "--server", cloud["server"])
         assert migrations[0]["Status"] in ("error", "failed"), migrations
