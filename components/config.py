@@ -14,8 +14,10 @@ from typing import Annotated, Any, Literal, Optional, Union
 from uuid import UUID
 
 import pydantic
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag,
+                      field_validator, model_validator)
+
+from . import formats
 
 PROJECT = "openstack-storage"
 SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key", "ssh_proxy_private_key",
@@ -43,8 +45,7 @@ Service = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute"
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
 Mode = Annotated[str, StringConstraints(pattern=r"^0[0-7]{3}$")]
 Address = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$")]
-HostKey = Annotated[str, StringConstraints(
-    pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$")]
+HostKey = Annotated[str, AfterValidator(formats.host_key)]
 Scalar = Union[bool, int, float, str]
 # Extra oslo.config options a stack passes through unchanged: {section: {option: value}}.
 Options = dict[str, dict[str, Union[Scalar, list[Scalar]]]]
@@ -90,8 +91,9 @@ class Ssh(Model):
 
 class Host(Model):
     address: Address = Field(description="IP address or DNS name the program connects to over SSH.")
-    host_key: HostKey = Field(description="Pinned SSH host public key (`ssh-ed25519 AAAA...`); "
-                              "a host presenting another key is refused.")
+    host_key: HostKey = Field(description="Pinned SSH host public key (`ssh-ed25519 AAAA...`, as in the host's "
+                              "/etc/ssh/ssh_host_ed25519_key.pub without its comment); a host presenting another "
+                              "key is refused.")
     roles: list[Role] = Field(default_factory=list, description=f"Services on this host: {', '.join(ROLES)}.")
     ssh: Optional[Ssh] = Field(None, description="Per-host override of the stack's `ssh` settings.")
 
@@ -194,7 +196,9 @@ class CephClientSection(Model):
 class Ceph(Model):
     cluster: Name = Field("ceph", description="Cluster name: /etc/ceph/<cluster>.conf and keyring names.")
     fsid: UUID = Field(description="Cluster fsid, written to ceph.conf on the clients.")
-    mon_host: list[Address] = Field(min_length=1, description="Monitor addresses for the clients' ceph.conf.")
+    mon_host: list[str] = Field(min_length=1, description="Monitor addresses for the clients' ceph.conf, as Ceph "
+                                "writes them: a list, or one string with commas or spaces between monitors; a "
+                                f"monitor is written {formats.MON_FORMS}.")
     admin_host: Name = Field(description="Host (from `hosts`) with the admin keyring, where pools and users are made.")
     libvirt_secret_uuid: UUID = Field(description="UUID of the libvirt secret holding nova's cephx key; "
                                       "the same in nova.conf, cinder.conf and on every compute.")
@@ -204,6 +208,15 @@ class Ceph(Model):
     clients: list[CephClient] = Field(default_factory=list, description="cephx users and where their keyrings go.")
     connect_timeout: int = Field(20, ge=1, le=600, description="Seconds a ceph or rbd command the program runs may "
                                  "wait for the monitors; then the step fails naming them.")
+
+    @field_validator("mon_host", mode="before")
+    @classmethod
+    def _monitors(cls, value):
+        return formats.monitors(value)
+
+    def mon_addresses(self) -> list[str]:
+        """Each monitor's plain host (IPv6 without brackets, no port or type), for libvirt's <host name=...>."""
+        return [formats.mon_address(m) for m in self.mon_host]
 
     def cli(self) -> str:
         """Bash functions `ceph` and `rbd` for this cluster, bounded: when the monitors do not answer within
