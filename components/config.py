@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 from uuid import UUID
 
 import pydantic
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag,
+                      field_validator, model_validator)
+
+from . import formats
 
 PROJECT = "openstack-storage"
 SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key", "ssh_proxy_private_key",
@@ -43,8 +45,7 @@ Service = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute"
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
 Mode = Annotated[str, StringConstraints(pattern=r"^0[0-7]{3}$")]
 Address = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$")]
-HostKey = Annotated[str, StringConstraints(
-    pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$")]
+HostKey = Annotated[str, AfterValidator(formats.host_key)]
 Scalar = Union[bool, int, float, str]
 # Extra oslo.config options a stack passes through unchanged: {section: {option: value}}.
 Options = dict[str, dict[str, Union[Scalar, list[Scalar]]]]
@@ -90,8 +91,9 @@ class Ssh(Model):
 
 class Host(Model):
     address: Address = Field(description="IP address or DNS name the program connects to over SSH.")
-    host_key: HostKey = Field(description="Pinned SSH host public key (`ssh-ed25519 AAAA...`); "
-                              "a host presenting another key is refused.")
+    host_key: HostKey = Field(description="Pinned SSH host public key (`ssh-ed25519 AAAA...`, as in the host's "
+                              "/etc/ssh/ssh_host_ed25519_key.pub without its comment); a host presenting another "
+                              "key is refused.")
     roles: list[Role] = Field(default_factory=list, description=f"Services on this host: {', '.join(ROLES)}.")
     ssh: Optional[Ssh] = Field(None, description="Per-host override of the stack's `ssh` settings.")
 
@@ -194,7 +196,9 @@ class CephClientSection(Model):
 class Ceph(Model):
     cluster: Name = Field("ceph", description="Cluster name: /etc/ceph/<cluster>.conf and keyring names.")
     fsid: UUID = Field(description="Cluster fsid, written to ceph.conf on the clients.")
-    mon_host: list[Address] = Field(min_length=1, description="Monitor addresses for the clients' ceph.conf.")
+    mon_host: list[str] = Field(min_length=1, description="Monitor addresses for the clients' ceph.conf, as Ceph "
+                                "writes them: a list, or one string with commas or spaces between monitors; a "
+                                f"monitor is written {formats.MON_FORMS}.")
     admin_host: Name = Field(description="Host (from `hosts`) with the admin keyring, where pools and users are made.")
     libvirt_secret_uuid: UUID = Field(description="UUID of the libvirt secret holding nova's cephx key; "
                                       "the same in nova.conf, cinder.conf and on every compute.")
@@ -204,6 +208,15 @@ class Ceph(Model):
     clients: list[CephClient] = Field(default_factory=list, description="cephx users and where their keyrings go.")
     connect_timeout: int = Field(20, ge=1, le=600, description="Seconds a ceph or rbd command the program runs may "
                                  "wait for the monitors; then the step fails naming them.")
+
+    @field_validator("mon_host", mode="before")
+    @classmethod
+    def _monitors(cls, value):
+        return formats.monitors(value)
+
+    def mon_addresses(self) -> list[str]:
+        """Each monitor's plain host (IPv6 without brackets, no port or type), for libvirt's <host name=...>."""
+        return [formats.mon_address(m) for m in self.mon_host]
 
     def cli(self) -> str:
         """Bash functions `ceph` and `rbd` for this cluster, bounded: when the monitors do not answer within
@@ -670,8 +683,10 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozenset()) -> StackConfig:
-    """Parse and check a stack's config: `values` maps `openstack-storage:key` (or bare `key`) to raw values."""
+def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozenset(),
+         root: Optional[Path] = None) -> StackConfig:
+    """Parse and check a stack's config: `values` maps `openstack-storage:key` (or bare `key`) to raw values;
+    `root`, the project directory, is where relative file paths (images, the CA bundle) start."""
     raw: dict[str, Any] = {}
     for full_key, value in values.items():
         ns, _, key = full_key.rpartition(":")
@@ -695,7 +710,8 @@ def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozens
     for key in required_secrets(cfg):
         if key not in secret_keys_set:
             raise ConfigError(key, f"missing; set it as a secret: pulumi config set --secret {key} < FILE")
-    check(cfg)
+    from . import checks        # here, not at the top: the checks use the components, which import this
+    checks.check(cfg, root or Path.cwd())
     return cfg
 
 
@@ -707,158 +723,6 @@ def required_secrets(cfg: StackConfig) -> list[str]:
 
 def _dupes(names) -> Optional[str]:
     return next((n for n, c in Counter(names).items() if c > 1), None)
-
-
-def check(cfg: StackConfig) -> None:
-    """Cross-references pydantic cannot see: every name used is defined, and services agree with each other."""
-    addr = _dupes(f"{h.address}:{cfg.ssh_for(n).port}" for n, h in cfg.hosts.items())
-    if addr:
-        first = [n for n, h in cfg.hosts.items() if f"{h.address}:{cfg.ssh_for(n).port}" == addr]
-        raise ConfigError(f"hosts.{first[1]}.address", f"{addr} is already used by host {first[0]}")
-    ceph = cfg.ceph
-    check_shared_storage(cfg)
-    check_openstack(cfg)        # with or without Ceph: a stack of NFS/Gluster backends has types and images too
-    from . import optcheck      # here, not at the top: it reads values as render.py (which imports this) writes them
-    optcheck.check(cfg)
-    uses_ceph = cfg.glance or cfg.nova or cfg.backends("ceph") or (cfg.cinder and cfg.cinder.backup)
-    if uses_ceph and not ceph:
-        raise ConfigError("ceph", "missing; glance, cinder or nova use Ceph, so the cluster must be described")
-    if not ceph:
-        return
-    if ceph.admin_host not in cfg.hosts:
-        raise ConfigError("ceph.admin_host", f"host {ceph.admin_host!r} is not defined in hosts")
-    for what, names in (("pool", [p.name for p in ceph.pools]), ("client", [c.name for c in ceph.clients])):
-        dup = _dupes(names)
-        if dup:
-            raise ConfigError(f"ceph.{what}s[{dup}]", f"{what} {dup!r} is defined twice; give each {what} one entry")
-    pools = {p.name for p in ceph.pools}
-    for c in ceph.clients:
-        for pool in c.caps:
-            if pool not in pools:
-                raise ConfigError(f"ceph.clients[{c.name}].caps.{pool}",
-                                  f"pool {pool!r} is not defined in ceph.pools; add it there or fix the name")
-        for h in c.hosts:
-            if h not in cfg.hosts:
-                raise ConfigError(f"ceph.clients[{c.name}].hosts", f"host {h!r} is not defined in hosts")
-
-    def uses(key: str, user: str, pool: str, role: str, pool_key: str = "pool"):
-        client = ceph.client_named(user)
-        if client is None:
-            raise ConfigError(f"{key}.rbd_user", f"client {user!r} is not defined in ceph.clients")
-        if pool not in pools:
-            raise ConfigError(f"{key}.{pool_key}", f"pool {pool!r} is not defined in ceph.pools")
-        if client.caps.get(pool) != "rbd":
-            raise ConfigError(f"ceph.clients[{user}].caps.{pool}",
-                              f"{key} writes to pool {pool!r} as client.{user}, which needs 'rbd' caps there")
-        hosts = cfg.hosts_with(role)
-        if not hosts:
-            raise ConfigError(key, f"no host has role {role!r}; add it to the host that runs {role}")
-        placed = cfg.keyrings()
-        missing = [h for h in hosts if user not in placed.get(h, {})]
-        if missing:
-            raise ConfigError(f"ceph.clients[{user}].roles",
-                              f"{role} on {', '.join(missing)} needs the keyring of client.{user}; "
-                              f"add role {role!r} to this client")
-
-    if cfg.glance:
-        uses("glance", cfg.glance.rbd_user, cfg.glance.pool, "glance-api")
-    if cfg.cinder:
-        dup = _dupes(b.name for b in cfg.cinder.backends)
-        if dup:
-            raise ConfigError(f"cinder.backends[{dup}]", f"backend {dup!r} is defined twice")
-        for b in cfg.backends("ceph"):
-            uses(f"cinder.backends[{b.name}]", b.rbd_user, b.pool, "cinder-volume")
-        if cfg.cinder.backup:
-            uses("cinder.backup", cfg.cinder.backup.rbd_user, cfg.cinder.backup.pool, "cinder-backup")
-    if cfg.nova:
-        if cfg.nova.images_type == "rbd":
-            uses("nova", cfg.nova.rbd_user, cfg.nova.images_rbd_pool, "nova-compute", "images_rbd_pool")
-        elif ceph.client_named(cfg.nova.rbd_user) is None:
-            raise ConfigError("nova.rbd_user", f"client {cfg.nova.rbd_user!r} is not defined in ceph.clients")
-        if not cfg.hosts_with("nova-compute"):
-            raise ConfigError("nova", "no host has role 'nova-compute'")
-    secret_user = cfg.libvirt_client()
-    if secret_user and cfg.cinder:
-        for b in cfg.backends("ceph"):
-            if b.rbd_user != secret_user:
-                raise ConfigError(
-                    f"cinder.backends[{b.name}].rbd_user",
-                    f"{b.rbd_user!r} differs from nova.rbd_user {secret_user!r}: computes attach volumes with the "
-                    f"key in libvirt secret {ceph.libvirt_secret_uuid}, which holds client.{secret_user}'s key; "
-                    f"use the same user")
-
-
-def check_shared_storage(cfg: StackConfig) -> None:
-    """Gluster volumes, NFS exports, the instances share, migration and the non-Ceph backends."""
-    if release_index(cfg.release) == len(RELEASES) and not re.fullmatch(r"20\d\d\.[12]", cfg.release):
-        raise ConfigError("release", f"unknown OpenStack release {cfg.release!r}; use a name (e.g. caracal) or a "
-                          f"version (e.g. 2024.1)")
-
-    def host_with(key: str, host: str, role: str):
-        if host not in cfg.hosts:
-            raise ConfigError(key, f"host {host!r} is not defined in hosts")
-        if role not in cfg.hosts[host].roles:
-            raise ConfigError(key, f"host {host!r} does not have role {role!r}; add it to its roles")
-
-    volumes = cfg.gluster.volumes if cfg.gluster else []
-    for what, names in (("gluster.volumes", [v.name for v in volumes]), ("nfs_exports", [e.name for e in cfg.nfs_exports])):
-        dup = _dupes(names)
-        if dup:
-            raise ConfigError(f"{what}[{dup}]", f"{dup!r} is defined twice")
-    for v in volumes:
-        for i, b in enumerate(v.bricks):
-            host_with(f"gluster.volumes[{v.name}].bricks[{i}].host", b.host, "gluster-server")
-    for e in cfg.nfs_exports:
-        host_with(f"nfs_exports[{e.name}].host", e.host, "nfs-server")
-        if e.gluster_volume and not cfg.gluster_volume(e.gluster_volume):
-            raise ConfigError(f"nfs_exports[{e.name}].gluster_volume",
-                              f"volume {e.gluster_volume!r} is not defined in gluster.volumes")
-    for b in cfg.backends("nfs"):
-        if b.export and not cfg.nfs_export(b.export):
-            raise ConfigError(f"cinder.backends[{b.name}].export", f"export {b.export!r} is not defined in nfs_exports")
-    for b in cfg.backends("glusterfs"):
-        if not cfg.gluster_volume(b.volume):
-            raise ConfigError(f"cinder.backends[{b.name}].volume", f"volume {b.volume!r} is not defined in gluster.volumes")
-        if not cfg.old_release() and not cfg.ganesha_export_of(b.volume):
-            raise ConfigError(f"cinder.backends[{b.name}]",
-                              f"release {cfg.release} has no GlusterFS volume driver (removed in Ocata): export "
-                              f"volume {b.volume!r} through nfs_exports with gluster_volume: {b.volume}, and cinder "
-                              f"uses it through its NFS driver")
-    if cfg.cinder and cfg.cinder.backends and not cfg.hosts_with("cinder-volume"):
-        raise ConfigError("cinder.backends", "no host has role 'cinder-volume'")
-    share = cfg.instances_share
-    if share:
-        if share.export and not cfg.nfs_export(share.export):
-            raise ConfigError("instances_share.export", f"export {share.export!r} is not defined in nfs_exports")
-        if share.gluster_volume and not cfg.gluster_volume(share.gluster_volume):
-            raise ConfigError("instances_share.gluster_volume",
-                              f"volume {share.gluster_volume!r} is not defined in gluster.volumes")
-    if (share or cfg.migration) and not cfg.hosts_with("nova-compute"):
-        raise ConfigError("instances_share" if share else "migration", "no host has role 'nova-compute'")
-
-
-def check_openstack(cfg: StackConfig) -> None:
-    if (cfg.volume_types or cfg.images or cfg.qos_specs) and not cfg.openstack:
-        raise ConfigError("openstack", "missing; volume_types, qos_specs and images need the cloud's auth settings")
-    for what, items in (("qos_specs", cfg.qos_specs), ("volume_types", cfg.volume_types), ("images", cfg.images)):
-        dup = _dupes(i.name for i in items)
-        if dup:
-            raise ConfigError(f"{what}[{dup}]", f"{dup!r} is defined twice")
-    backends = [b.name for b in cfg.cinder.backends] if cfg.cinder else []
-    qos = {q.name for q in cfg.qos_specs}
-    for t in cfg.volume_types:
-        if t.backend not in backends:
-            raise ConfigError(f"volume_types[{t.name}].backend",
-                              f"backend {t.backend!r} is not in cinder.backends ({', '.join(backends) or 'none'})")
-        if t.qos and t.qos not in qos:
-            raise ConfigError(f"volume_types[{t.name}].qos", f"QoS spec {t.qos!r} is not defined in qos_specs")
-    for i in cfg.images:
-        if cfg.glance and i.disk_format != "raw" and not i.convert:
-            raise ConfigError(f"images[{i.name}].convert",
-                              f"glance stores images in Ceph, which boots only RAW, and this source is "
-                              f"{i.disk_format}; set convert: true or give a raw source")
-        if i.disk_format == "iso" and i.convert:
-            raise ConfigError(f"images[{i.name}].convert", "an ISO is not converted; set convert: false")
 
 
 def reference() -> str:

@@ -3,7 +3,9 @@
 upload and an unchanged one is never uploaded twice."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import pulumi
@@ -13,6 +15,15 @@ from .config import Image as ImageSpec
 from .remote import q, run_local
 from .base import Component
 from .render import oslo
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
 
 QEMU_FORMAT = {"qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}
 

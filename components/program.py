@@ -15,17 +15,17 @@ from .base import resources_in
 from .ceph_client import CephClient, CephClientArgs
 from .ceph_conf import CephConf, CephConfArgs
 from .ceph_pool import CephPool, CephPoolArgs
-from .config import PROJECT, SECRET_KEYS, ConfigError, StackConfig, load
+from .config import PROJECT, SECRET_KEYS, StackConfig, load
 from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
 from .hoststate import RemoteFile
-from .image import Image, ImageArgs, uploaded_format
+from .image import Image, ImageArgs, sha256_file, uploaded_format
 from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
 from .keyring import CephKeyring, CephKeyringArgs
 from .libvirt_pki import LibvirtPki, LibvirtPkiArgs, migration_ca
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .lvm import LvmBackend, LvmBackendArgs
 from .migration import LiveMigration, MigrationArgs
-from .nfs_export import NfsServer, NfsServerArgs, export_id
+from .nfs_export import NfsServer, NfsServerArgs
 from .openstack_provider import provider, read_cacert
 from .qos import Qos, QosArgs
 from .remote import targets
@@ -72,25 +72,12 @@ def stack_values() -> tuple[dict, set]:
     return values, present
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _image_sources(cfg: StackConfig, root: Path) -> dict[str, tuple[str, str]]:
     out = {}
     for i in cfg.images:
-        if i.file:
+        if i.file:     # checks.check_files saw it there, with the sha256 the stack gives
             source = (root / i.file).resolve()
-            if not source.is_file():
-                raise ConfigError(f"images[{i.name}].file", f"no such file: {source}")
-            digest = _sha256_file(source)
-            if i.sha256 and i.sha256 != digest:
-                raise ConfigError(f"images[{i.name}].sha256",
-                                  f"{source} has sha256 {digest}, not the expected one; fix the file or the checksum")
+            digest = i.sha256 or sha256_file(source)
         else:
             source, digest = i.url, i.sha256 or hashlib.sha256(i.url.encode()).hexdigest()
         prepared = (root / cfg.image_cache_dir / f"{i.name}-{digest[:16]}.{uploaded_format(i)}").resolve()
@@ -99,9 +86,10 @@ def _image_sources(cfg: StackConfig, root: Path) -> dict[str, tuple[str, str]]:
 
 
 def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Plan:
-    """Parse, check and render everything; raises ConfigError and touches nothing. `root`: the project
-    directory, which relative image paths start from (the engine runs the program there)."""
-    cfg = load(values, secret_keys_set)
+    """Parse, check (config.load runs every check) and render everything; raises ConfigError and touches nothing.
+    `root`: the project directory, which relative image paths start from (the engine runs the program there)."""
+    root = root or Path.cwd()
+    cfg = load(values, secret_keys_set, root)
     p = Plan(cfg)
     if cfg.ceph:
         p.ceph_conf = {qemu: render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings(qemu))
@@ -111,13 +99,8 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
             p.configs[service] = module.render_conf(cfg)
     if "cinder" in p.configs:
         p.backend_names = cinder.backend_names(p.configs["cinder"])
-    p.images = _image_sources(cfg, root or Path.cwd())
-    p.cacert = read_cacert(cfg.openstack, root or Path.cwd())
-    ids: dict[int, str] = {}
-    for e in cfg.nfs_exports:
-        other = ids.setdefault(export_id(e), e.name)
-        if other != e.name:
-            raise ConfigError(f"nfs_exports[{e.name}]", f"its export id collides with {other!r}'s; rename one")
+    p.images = _image_sources(cfg, root)
+    p.cacert = read_cacert(cfg.openstack, root)
     return p
 
 

@@ -208,6 +208,18 @@ def use_mocks(stdouts: dict | None = None) -> RecordingMonitor:
     return monitor
 
 
+def registered(run) -> list[Registration]:
+    """Everything `run()` (returning a Deployment) registers, in a mock run of its own: lets one test compare two
+    runs."""
+    monitor = use_mocks()
+
+    @pulumi.runtime.test
+    def once():
+        return settled(run().resources)
+    once()
+    return monitor.registrations
+
+
 def settled(resources) -> pulumi.Output:
     """An Output that resolves once every given resource, and every resource held in their attributes,
     is registered: assertions applied to it see the complete record."""

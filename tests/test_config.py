@@ -32,7 +32,7 @@ CASES = [
     ("host key not pinned",
      lambda c: c["hosts"]["compute1"].pop("host_key"), "openstack-storage:hosts.compute1.host_key: missing"),
     ("malformed host key",
-     lambda c: c["hosts"]["compute1"].update(host_key="AAAA"), "openstack-storage:hosts.compute1.host_key: String should match"),
+     lambda c: c["hosts"]["compute1"].update(host_key="AAAA"), "openstack-storage:hosts.compute1.host_key: key type 'AAAA' is not one of ssh-ed25519"),
     ("bad port",
      lambda c: c["hosts"]["compute1"].update(ssh={"port": 70000}), "openstack-storage:hosts.compute1.ssh.port"),
     ("admin host missing",

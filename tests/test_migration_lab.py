@@ -54,7 +54,7 @@ def guest(lab_hosts):
     cfg = lab.cfg()
     name, image = "lab-guest", f"{cfg.nova.images_rbd_pool}/lab-guest_disk"
     sh("storage1", f"rbd rm {image} >/dev/null 2>&1 || true; rbd create --size 64 {image}")
-    hosts = "".join(f"<host name='{h}' port='6789'/>" for h in cfg.ceph.mon_host)
+    hosts = "".join(f"<host name='{h}' port='6789'/>" for h in cfg.ceph.mon_addresses())
     xml = DOMAIN.format(name=name, uuid=uuid.uuid4(), user=cfg.nova.rbd_user, secret=cfg.ceph.libvirt_secret_uuid,
                         pool=cfg.nova.images_rbd_pool, image="lab-guest_disk", hosts=hosts)
     sh("compute1", f"cat > /root/{name}.xml <<'EOF'\n{xml}EOF\nvirsh define /root/{name}.xml >/dev/null")

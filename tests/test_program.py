@@ -1,6 +1,7 @@
 """The Ceph RBD backbone under Pulumi mocks: what is registered, in which order, with what content.
 Every assertion runs inside @pulumi.runtime.test, on an Output that resolves after all registrations."""
 import json
+import re
 import runpy
 
 import pulumi
@@ -8,7 +9,8 @@ import pytest
 
 from components import program
 from components.remote import sha256
-from harness import COMMAND, SSH_KEY, config_error, deploy, fake_key, is_secret, plain, plan, script, settled, stack_config, text
+from harness import (COMMAND, SSH_KEY, config_error, deploy, fake_key, is_secret, plain, registered, script,
+                     settled, stack_config, text)
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
 CLIENTS = ("cinder", "glance", "cinder-backup")
@@ -103,18 +105,18 @@ def test_secret_uuid_is_the_same_in_nova_cinder_and_every_libvirt_secret(monitor
     _, d = deploy(dev)
 
     def check(_):
-        found = set()
+        found = {}   # where the UUID is written -> the UUIDs read there
         for name in ("compute1-nova-config-file", "compute2-nova-config-file", "controller1-cinder-config-file"):
-            lines = [l for l in stdin(monitor.named(name)).splitlines() if l.startswith("rbd_secret_uuid")]
-            assert lines, name
-            found.update(l.split(" = ")[1] for l in lines)
+            found[name] = [l.split(" = ")[1] for l in stdin(monitor.named(name)).splitlines()
+                           if l.startswith("rbd_secret_uuid = ")]
         for compute in ("compute1", "compute2"):
             s = script(monitor.named(f"{compute}-libvirt-secret-set"))
-            assert f"<uuid>{UUID}</uuid>" in s and f"--secret {UUID}" in s
+            found[f"{compute} secret define"] = re.findall(r"<uuid>(.*)</uuid>", s)
+            found[f"{compute} secret value"] = re.findall(r"--secret '?([^' ]+)", s)
             assert "private='yes'" in s and "ephemeral='no'" in s
             assert "<name>ceph.client.cinder secret</name>" in s
-            found.add(UUID)
-        assert found == {UUID}
+        assert UUID == dev["ceph"]["libvirt_secret_uuid"]
+        assert found == {where: [UUID] for where in found}
     return settled(d.resources).apply(check)
 
 
@@ -186,16 +188,22 @@ def test_a_service_restarts_only_on_its_own_config(monitor, dev):
 
 
 def test_changing_a_nova_option_changes_only_the_nova_restart_trigger(dev):
-    before = plan(dev)
+    def triggers() -> dict:
+        return {r.name: plain(r.inputs["triggers"]) for r in registered(lambda: deploy(dev)[1]) if "-restart-" in r.name}
+    before = triggers()
     dev["nova"]["hw_disk_discard"] = "ignore"
-    after = plan(dev)
-    changed = {s for s in before.configs if before.configs[s] != after.configs[s]}
-    assert changed == {"nova"}
-    assert sha256(before.configs["nova"]) != sha256(after.configs["nova"])
+    after = triggers()
+    assert set(after) == set(before) == {"controller1-cinder-config-restart-cinder-volume",
+                                         "controller1-cinder-config-restart-cinder-backup",
+                                         "controller1-glance-config-restart-glance-api",
+                                         "compute1-nova-config-restart-nova-compute",
+                                         "compute2-nova-config-restart-nova-compute"}
+    changed = {name for name in before if after[name] != before[name]}
+    assert changed == {"compute1-nova-config-restart-nova-compute", "compute2-nova-config-restart-nova-compute"}
 
 
 @pulumi.runtime.test
-def test_service_manager_supervisord_and_none(monitor, dev):
+def test_service_manager_supervisord(monitor, dev):
     dev["service_manager"] = "supervisord"
     dev["service_names"] = {"glance-api": "glance"}
     _, d = deploy(dev)
@@ -210,11 +218,15 @@ def test_service_manager_supervisord_and_none(monitor, dev):
 @pulumi.runtime.test
 def test_service_manager_none_restarts_nothing(monitor, dev):
     dev["service_manager"] = "none"
-    _, d = deploy(dev)
+    p, d = deploy(dev)
 
     def check(_):
         assert [r.name for r in monitor.commands() if "-restart-" in r.name] == []
-        assert monitor.named("compute1-nova-config-file")
+        for r in monitor.of_kind("step"):
+            assert not re.search(r"(systemctl|supervisorctl) restart", script(r)), r.name
+        # the configs are still written, whole
+        for host, service in (("compute1", "nova"), ("controller1", "cinder"), ("controller1", "glance")):
+            assert stdin(monitor.named(f"{host}-{service}-config-file")) == p.configs[service]
     return settled(d.resources).apply(check)
 
 
@@ -299,15 +311,18 @@ def test_wrong_config_prints_one_error_and_registers_nothing(monitor, dev):
     run_main()
 
 
-@pulumi.runtime.test
-def test_main_registers_the_program_with_a_valid_config(monitor, dev):
-    stack_config(dev)
-    main = runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))
+def test_main_registers_what_the_program_deploys_with_a_valid_config(dev):
+    def main():
+        stack_config(dev)
+        return runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))["deployment"]
 
-    def check(_):
-        assert len(monitor.commands()) > 20
-        assert monitor.named("ceph-pool-volumes").type == "openstack-storage:ceph:Pool"
-    return settled(main["deployment"].resources).apply(check)
+    def record(registrations) -> list:     # inputs as sent: a secret stays wrapped
+        return sorted((r.type, r.name, r.parent, sorted(r.deps), json.dumps(r.inputs, sort_keys=True),
+                       sorted(r.secret_outputs)) for r in registrations)
+    through_main = record(registered(main))
+    direct = record(registered(lambda: deploy(dev)[1]))
+    assert through_main == direct
+    assert ("openstack-storage:ceph:Pool", "ceph-pool-volumes") in {r[:2] for r in through_main}
 
 
 @pulumi.runtime.test
@@ -381,6 +396,11 @@ def test_connection_bounds_come_from_the_stack(monitor, dev):
     return settled(d.resources).apply(check)
 
 
+# The example stack's components that run steps on hosts (cephx clients and files are read-back resources).
+STEP_OWNERS = {"ceph:Conf", "ceph:Pool", "cinder:Config", "glance:Config", "libvirt:Config", "libvirt:Secret",
+               "nova:Config", "nova:LiveMigration"}
+
+
 @pytest.mark.parametrize("manager", ["systemd", "supervisord"])
 @pulumi.runtime.test
 def test_every_generated_script_is_valid_bash(monitor, dev_full, manager):
@@ -391,7 +411,8 @@ def test_every_generated_script_is_valid_bash(monitor, dev_full, manager):
     def check(_):
         import subprocess
         steps = monitor.of_kind("step")
-        assert len(steps) > 10
+        # every kind of component that runs a step is among them
+        assert {monitor.by_urn()[r.parent].type.split(":", 1)[1] for r in steps} == STEP_OWNERS
         for r in steps:
             for field in ("create", "delete"):
                 if r.inputs.get(field):

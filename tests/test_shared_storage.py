@@ -241,7 +241,9 @@ def test_lvm_checks_the_volume_group_and_includes_cinder_volumes_in_tgt(monitor,
         assert "vgs cinder-volumes" in script(monitor, "controller1-lvm-vg")
         assert "volume group cinder-volumes is missing on controller1" in script(monitor, "controller1-lvm-vg")
         assert stdin(monitor, "controller1-lvm-tgt-file").endswith("include /var/lib/cinder/volumes/*\n")
-        assert monitor.named("controller1-lvm-tgt-restart-tgt")
+        restart = monitor.named("controller1-lvm-tgt-restart-tgt")
+        assert plain(restart.inputs["triggers"])[0] == sha256(stdin(monitor, "controller1-lvm-tgt-file"))
+        assert "systemctl restart tgt" in script(monitor, "controller1-lvm-tgt-restart-tgt")
     return settled(d.resources).apply(check)
 
 

@@ -96,6 +96,7 @@ def test_every_backend_section_is_checked_with_the_backend_option_set(check, req
     assert "{'ceph': 'backend_defaults', 'nfs': 'backend_defaults', 'gluster': 'backend_defaults', " \
            "'lvm': 'backend_defaults'}" in summary
     code, problems, summary = check("glance", shared_stack(request).configs["glance"])
+    assert (code, problems) == (0, []), problems
     assert "{'rbd': 'glance.store.rbd.store'}" in summary
 
 
