@@ -9,17 +9,15 @@ serial and parallel do the same work: every host step connects, checks state and
 logins of the parallel full converge are counted in the hosts' sshd logs; the no-op must open none.
 """
 import json
-import os
 import pathlib
 import subprocess
+import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PATH": f"{ROOT / '.toolchain/bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-       "PULUMI_HOME": str(ROOT / ".toolchain/home"), "PULUMI_BACKEND_URL": f"file://{ROOT / '.state'}",
-       "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-       "PULUMI_PYTHON_CMD": str(ROOT / ".venv/bin/python"),
-       "PULUMI_CONFIG_PASSPHRASE_FILE": str(ROOT / "lab/run/passphrase")}
+sys.path.insert(0, str(ROOT))
+from scripts.pulumi_env import pulumi_env  # noqa: E402
+ENV = pulumi_env(PULUMI_CONFIG_PASSPHRASE_FILE=str(ROOT / "lab/run/passphrase"), PULUMI_CONFIG_PASSPHRASE=None)
 
 
 def run(*args: str) -> float:

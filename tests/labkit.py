@@ -10,6 +10,7 @@ import time
 import yaml
 
 from components import program
+from scripts.pulumi_env import pulumi_env
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RUN = ROOT / "lab" / "run"
@@ -52,12 +53,7 @@ class CommandLines(threading.Thread):
 class Lab:
     def __init__(self):
         self.outputs: list[str] = []
-        self.env = {**os.environ, "PATH": f"{ROOT / '.toolchain/bin'}:{ROOT / '.venv/bin'}:{os.environ['PATH']}",
-                    "PULUMI_HOME": str(ROOT / ".toolchain/home"), "PULUMI_BACKEND_URL": f"file://{ROOT / '.state'}",
-                    "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-                    "PULUMI_PYTHON_CMD": str(ROOT / ".venv/bin/python"),
-                    "PULUMI_CONFIG_PASSPHRASE_FILE": str(RUN / "passphrase")}
-        self.env.pop("PULUMI_CONFIG_PASSPHRASE", None)
+        self.env = pulumi_env(PULUMI_CONFIG_PASSPHRASE_FILE=str(RUN / "passphrase"), PULUMI_CONFIG_PASSPHRASE=None)
 
     def pulumi(self, *args: str, ok: bool = True) -> str:
         r = subprocess.run(["pulumi", "--non-interactive", *args, "--stack", "lab"], cwd=ROOT, env=self.env,

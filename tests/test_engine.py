@@ -1,11 +1,12 @@
 """The real engine (scripts/toolchain.sh) on a tiny program: up creates, a second up changes nothing."""
-import os
 import pathlib
 import re
 import shutil
 import subprocess
 
 import pytest
+
+from scripts.pulumi_env import pulumi_env
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / ".toolchain" / "bin"
@@ -17,12 +18,8 @@ pytestmark = pytest.mark.engine
 def engine(tmp_path):
     if not (BIN / "pulumi").exists():
         pytest.fail("the engine is not built: run `make toolchain` (make test does it first)")
-    env = {**os.environ, "PATH": f"{BIN}:{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-           # the project's plugin home: the providers make toolchain built and registered there
-           "PULUMI_HOME": str(ROOT / ".toolchain" / "home"), "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
-           "PULUMI_CONFIG_PASSPHRASE": "engine-test", "PULUMI_SKIP_UPDATE_CHECK": "true",
-           "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PULUMI_PYTHON_CMD": str(ROOT / ".venv/bin/python"),
-           "PYTHONPATH": str(ROOT)}
+    env = pulumi_env(PULUMI_BACKEND_URL=f"file://{tmp_path / 'state'}", PULUMI_CONFIG_PASSPHRASE="engine-test",
+                     PULUMI_CONFIG_PASSPHRASE_FILE=None, PYTHONPATH=str(ROOT))
     (tmp_path / "state").mkdir()
     work = tmp_path / "program"
     shutil.copytree(ROOT / "tests" / "engine_program", work)

@@ -2,6 +2,7 @@
 and the rerun after the fault is gone converges. (A config put back from drift restarting its service is in
 test_lab.py's drift test.)"""
 import os
+import pathlib
 import re
 import signal
 import time
@@ -86,6 +87,22 @@ def test_ceph_that_does_not_answer_fails_the_step_naming_the_monitors(lab):
     lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
 
 
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def test_a_killed_up_recovers_as_the_readme_says_with_nothing_duplicated(lab):
     """`pulumi up` killed (SIGKILL, its whole process group, by PID) part-way through a converge from nothing; the
     README's recovery, scripts/recover.sh: the stack usable again, then `pulumi up --refresh`."""
@@ -103,7 +120,15 @@ def test_a_killed_up_recovers_as_the_readme_says_with_nothing_duplicated(lab):
             time.sleep(0.2)
         assert up.poll() is None, "the up finished before it could be killed: this test would prove nothing"
     finally:
+        # the engine's plugins run in sessions of their own: they are found by parentage and killed by PID too
+        # (they lingered as orphans otherwise)
+        family = descendants(up.pid)
         os.killpg(up.pid, signal.SIGKILL)
+        for pid in family:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         up.wait(timeout=30)
     stuck = lab.pulumi("up", "--yes", "--skip-preview", ok=False) + lab.outputs[-1]
     # locked; or, when the kill hit the checkpoint's write, "failed to load checkpoint: EOF"

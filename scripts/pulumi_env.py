@@ -1,0 +1,21 @@
+"""The Pulumi environment of scripts/env.sh, for the Python that runs pulumi (the tests, bench/): the project's
+engine and plugins, its local state, offline. env.sh stays the one definition (make sources it); this reads what
+it exports and applies the caller's changes (None removes a variable)."""
+import os
+import pathlib
+import subprocess
+from typing import Optional
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def pulumi_env(**changes: Optional[str]) -> dict[str, str]:
+    out = subprocess.run(["bash", "-c", '. "$1" && env -0', "env", str(ROOT / "scripts/env.sh")], env=os.environ,
+                         capture_output=True, check=True, timeout=30).stdout.decode()
+    env = dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
