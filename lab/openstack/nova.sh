@@ -12,20 +12,6 @@ NOVA_APIS="placement-api nova-api neutron-api"
 NOVA_SERVICES="nova-conductor nova-scheduler"   # they need their keystone users at start: after bootstrap.py
 COMPUTES=$(jq -r '.hosts | keys[] | select(startswith("compute"))' "$LAB/run/lab.json")
 
-# service-user credentials for one [section] (keystoneauth's password plugin, project service)
-creds() { cat <<EOF
-[$1]
-auth_url = http://$ADDR:5000
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-region_name = RegionOne
-username = $2
-password = $3
-EOF
-}
-
 # [DEFAULT] and the service-to-service sections every nova service reads; $1 is the host's own address.
 nova_common() {
   cat <<EOF
@@ -46,7 +32,7 @@ EOF
   creds service_user nova "$(pw NOVA)" | tail -n +2
   echo; creds placement nova "$(pw NOVA)"
   echo; creds neutron nova "$(pw NOVA)"
-  echo; creds cinder nova "$(pw NOVA)" | sed 's/^region_name/os_region_name/'
+  echo; creds cinder nova "$(pw NOVA)"
 }
 
 nova_controller_conf() {

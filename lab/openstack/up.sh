@@ -151,19 +151,24 @@ connection = mysql+pymysql://keystone:$(pw DB_KEYSTONE)@$ADDR/keystone
 provider = fernet
 EOF
 
-# keystonemiddleware's settings, shared by glance and cinder (the user differs)
-authtoken() { cat <<EOF
-[keystone_authtoken]
-www_authenticate_uri = http://$ADDR:5000
+# keystonemiddleware's settings, shared by every API (the user differs)
+# service-user credentials for one [section] (keystoneauth's password plugin, project service)
+creds() { cat <<EOF
+[$1]
 auth_url = http://$ADDR:5000
 auth_type = password
 project_domain_name = Default
 user_domain_name = Default
 project_name = service
-username = $1
-password = $2
-service_token_roles_required = true
+username = $2
+password = $3
 EOF
+}
+
+authtoken() {
+  printf '[keystone_authtoken]\nwww_authenticate_uri = http://%s:5000\n' "$ADDR"
+  creds keystone_authtoken "$1" "$2" | tail -n +2
+  echo "service_token_roles_required = true"
 }
 
 # --- Glance ---------------------------------------------------------------------------------------------------
@@ -232,29 +237,16 @@ connection = mysql+pymysql://cinder:$(pw DB_CINDER)@$ADDR/cinder
 
 EOF
   authtoken cinder "$(pw CINDER)"
+  echo; echo "[service_user]"; echo "send_service_user_token = true"
+  creds service_user cinder "$(pw CINDER)" | tail -n +2
   cat <<EOF
-
-[service_user]
-send_service_user_token = true
-auth_url = http://$ADDR:5000
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-username = cinder
-password = $(pw CINDER)
 
 # Service-to-service auth for glance's GET /v2/images/ID/locations (policy: service role). Without it a
 # non-admin's volume-from-image logs "Glance method get_image_locations is available but a dedicated [glance]
 # section is required ..." (HTTP 403) and falls back to the image's direct_url.
-[glance]
-auth_url = http://$ADDR:5000
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-username = cinder
-password = $(pw CINDER)
+EOF
+  creds glance cinder "$(pw CINDER)"
+  cat <<EOF
 
 [oslo_concurrency]
 lock_path = /var/lib/cinder/tmp
