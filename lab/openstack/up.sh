@@ -5,16 +5,16 @@
 # `pulumi up --stack lab` (which writes /etc/ceph/*, /etc/cinder/cinder.conf and /etc/glance/glance-api.conf and
 # restarts the services that read them) as well as after it.
 #
-# Writes inside the controller (never cinder.conf / glance-api.conf, which are the program's):
-#   /etc/cinder/cinder.conf.d/lab.conf, /etc/glance/glance-api.conf.d/lab.conf  (0640 root:SERVICE; the non-storage
-#       settings: database, keystone_authtoken, transport_url, lock_path, ... oslo.config reads them after the
-#       main file by its built-in default, see README.md)
-#   /etc/keystone/keystone.conf, /etc/rabbitmq/{rabbitmq.conf,definitions.json}, cinder's rootwrap + sudoers
-#   /var/lib/openstack-lab/wsgi/*.py     WSGI entry files (keystone and cinder read sys.argv when they load)
-#   /etc/supervisor/conf.d/*.conf        epmd, rabbitmq, keystone, glance-api, cinder-api, cinder-scheduler,
-#                                        cinder-volume, cinder-backup (the last three replace lab.sh's placeholders)
-# then starts MariaDB and RabbitMQ, creates and syncs the dbs, bootstraps keystone, starts or restarts the programs, waits (bounded) until the
-# APIs answer and cinder-volume@ceph reports up, and writes lab/run/openstack/{clouds.yaml,openrc} (0600).
+# Writes inside the controller (never cinder.conf / glance-api.conf, which are the program's), through lib.sh's
+# write-if-changed helpers:
+#   controller.sh  /etc/{cinder,glance}/*.conf.d/lab.conf (0640 root:SERVICE; the non-storage settings, read by
+#                  oslo.config after the main file, see README.md), keystone.conf, RabbitMQ's config, cinder's
+#                  rootwrap + sudoers, the WSGI entry files (/var/lib/openstack-lab/wsgi/*.py)
+#   nova.sh        Nova, Placement and the Neutron API on the controller, nova-compute on the computes
+#   here           /etc/supervisor/conf.d/*.conf for every program
+# then starts MariaDB and RabbitMQ, creates and syncs the dbs, bootstraps keystone, starts or restarts the
+# programs, waits (bounded) until the APIs answer, cinder-volume@ceph reports up and both nova-computes are
+# mapped, and writes lab/run/openstack/{clouds.yaml,openrc} (0600).
 # Passwords are generated once per lab into lab/run/openstack/passwords (0600) and go to files and stdin only.
 # Re-running changes nothing and restarts nothing when nothing changed.
 set -euo pipefail
@@ -59,6 +59,7 @@ print("".join(secrets.choice(a) for _ in range(20)), end="")' >"$RUN/erlang.cook
 fi
 chmod 0600 "$RUN/passwords" "$RUN/erlang.cookie"
 pw() { sed -n "s/^$1=//p" "$RUN/passwords"; }
+. "$HERE/lib.sh"
 
 # --- users and directories in the controller ----------------------------------------------------------------
 $HX bash -euc '
@@ -85,257 +86,9 @@ $HX bash -euc '
   chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /var/log/rabbitmq
 '
 
-# put PATH MODE OWNER:GROUP < content: writes the file on host $ON (default: the controller) only when content,
-# mode or owner differ. Prints "changed" or "same".
-put() {
-  "$LAB/exec.sh" "${ON:-controller}" bash -euc '
-    f=$1 mode=$2 own=$3
-    tmp=$(mktemp "$f.XXXXXX"); cat >"$tmp"
-    if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(stat -c %a:%U:%G "$f")" = "$mode:$own" ]; then
-      rm -f "$tmp"; echo same; exit 0
-    fi
-    chown "$own" "$tmp"; chmod "$mode" "$tmp"; mv -f "$tmp" "$f"; echo changed' put "$@"
-}
-declare -A RESTART=()   # programs whose (non-supervisord) config changed
-declare -A DEFCHANGED=() # programs whose supervisord definition changed (supervisorctl update restarts them)
-track() { # track "PROG..." < content ; PATH MODE OWNER
-  local progs=$1; shift
-  if [ "$(put "$@")" = changed ]; then
-    log "wrote ${ON:-controller}:$1"
-    for p in $progs; do RESTART[$p]=1; done
-  fi
-}
-
-# --- RabbitMQ ----------------------------------------------------------------------------------------------
-track rabbitmq /var/lib/rabbitmq/.erlang.cookie 400 rabbitmq:rabbitmq <"$RUN/erlang.cookie"
-track rabbitmq /etc/rabbitmq/rabbitmq.conf 640 root:rabbitmq <<EOF
-# lab/openstack/up.sh: the message bus of the lab's cinder services.
-listeners.tcp.1 = $ADDR:5672
-listeners.tcp.2 = 127.0.0.1:5672
-load_definitions = /etc/rabbitmq/definitions.json
-EOF
-# The user goes in as a password hash in a definitions file loaded at boot: rabbitmqctl add_user would need
-# the password on its command line. The hash is RabbitMQ's sha256 scheme: base64(salt4 + sha256(salt4 + pw)).
-# It has a fresh salt every run, so it is only rewritten when the file does not hold this password's hash.
-defs=$(OLD_DEFS=$($HX cat /etc/rabbitmq/definitions.json 2>/dev/null || true) RABBIT_PW=$(pw RABBIT) "$PY" - <<'EOF'
-import base64, hashlib, json, os
-pw = os.environ["RABBIT_PW"].encode()
-def ok(h):
-    raw = base64.b64decode(h)
-    return hashlib.sha256(raw[:4] + pw).digest() == raw[4:]
-try:
-    old = json.loads(os.environ["OLD_DEFS"])
-    h = old["users"][0]["password_hash"]
-    assert ok(h)
-except Exception:
-    salt = os.urandom(4)
-    h = base64.b64encode(salt + hashlib.sha256(salt + pw).digest()).decode()
-print(json.dumps({
-    "users": [{"name": "openstack", "password_hash": h, "hashing_algorithm": "rabbit_password_hashing_sha256",
-               "tags": []}],
-    "vhosts": [{"name": "/"}],
-    "permissions": [{"user": "openstack", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}],
-}, indent=1))
-EOF
-)
-track rabbitmq /etc/rabbitmq/definitions.json 640 root:rabbitmq <<<"$defs"
-TRANSPORT="rabbit://openstack:$(pw RABBIT)@$ADDR:5672/"
-
-# --- Keystone ------------------------------------------------------------------------------------------------
-track keystone /etc/keystone/keystone.conf 640 root:keystone <<EOF
-# lab/openstack/up.sh
-[database]
-connection = mysql+pymysql://keystone:$(pw DB_KEYSTONE)@$ADDR/keystone
-
-[token]
-provider = fernet
-EOF
-
-# keystonemiddleware's settings, shared by every API (the user differs)
-# service-user credentials for one [section] (keystoneauth's password plugin, project service)
-creds() { cat <<EOF
-[$1]
-auth_url = http://$ADDR:5000
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-username = $2
-password = $3
-EOF
-}
-
-authtoken() {
-  printf '[keystone_authtoken]\nwww_authenticate_uri = http://%s:5000\n' "$ADDR"
-  creds keystone_authtoken "$1" "$2" | tail -n +2
-  echo "service_token_roles_required = true"
-}
-
-# --- Glance ---------------------------------------------------------------------------------------------------
-glance_conf() {
-  cat <<EOF
-# lab/openstack/up.sh: the lab's non-storage settings of glance-api. The storage settings are in
-# /etc/glance/glance-api.conf, which the program (pulumi up) owns.
-[DEFAULT]
-worker_self_reference_url = http://$ADDR:9292
-
-[database]
-connection = mysql+pymysql://glance:$(pw DB_GLANCE)@$ADDR/glance
-
-EOF
-  authtoken glance "$(pw GLANCE)"
-  cat <<EOF
-
-[paste_deploy]
-flavor = keystone
-config_file = $VENV/etc/glance/glance-api-paste.ini
-
-[oslo_concurrency]
-lock_path = /var/lib/glance/tmp
-
-[os_glance_staging_store]
-filesystem_store_datadir = /var/lib/glance/staging
-
-[os_glance_tasks_store]
-filesystem_store_datadir = /var/lib/glance/tasks
-EOF
-}
-# (track reads a process substitution, not a pipe: a pipe would run it in a subshell and lose RESTART)
-track glance-api /etc/glance/glance-api.conf.d/lab.conf 640 root:glance < <(glance_conf)
-
-# --- Cinder ---------------------------------------------------------------------------------------------------
-CINDER_PROGS="cinder-api cinder-scheduler cinder-volume cinder-backup"
-cinder_conf() {
-  cat <<EOF
-# lab/openstack/up.sh: the lab's non-storage settings of the cinder services. The storage settings are in
-# /etc/cinder/cinder.conf, which the program (pulumi up) owns.
-[DEFAULT]
-transport_url = $TRANSPORT
-auth_strategy = keystone
-my_ip = $ADDR
-state_path = /var/lib/cinder
-api_paste_config = $VENV/etc/cinder/api-paste.ini
-rootwrap_config = /etc/cinder/rootwrap.conf
-# Without it the API answers 400 "Invalid filters name are found in query options" to a non-admin's
-# list-by-name (openstack volume show NAME): the default /etc/cinder/resource_filters.json does not exist.
-resource_query_filters_file = $VENV/etc/cinder/resource_filters.json
-# cinder-backup publishes backend_state=False at its start (its driver check runs after that first publish),
-# and the scheduler refuses every backup with "Service not found for creating backup." (ServiceNotFound) until
-# the next publish: a periodic task of spacing backup_driver_stats_polling_interval (60 s), run on the ticks of
-# periodic_interval (60 s) after a random first delay of up to periodic_fuzzy_delay (60 s). These three bring
-# that window down to about 10 s (the volume services' periodic tasks tick every 10 s as well).
-backup_driver_stats_polling_interval = 10
-periodic_interval = 10
-periodic_fuzzy_delay = 0
-# cinder-scheduler holds every request after its start until ALL volume backends have reported capabilities,
-# or this many seconds (default 60) have passed. The gluster and nfs backends never report here (no kernel NFS
-# client), so every scheduler start would stall scheduling for the full 60 s.
-scheduler_driver_init_wait_time = $SCHED_INIT_WAIT
-
-[database]
-connection = mysql+pymysql://cinder:$(pw DB_CINDER)@$ADDR/cinder
-
-EOF
-  authtoken cinder "$(pw CINDER)"
-  echo; echo "[service_user]"; echo "send_service_user_token = true"
-  creds service_user cinder "$(pw CINDER)" | tail -n +2
-  cat <<EOF
-
-# Service-to-service auth for glance's GET /v2/images/ID/locations (policy: service role). Without it a
-# non-admin's volume-from-image logs "Glance method get_image_locations is available but a dedicated [glance]
-# section is required ..." (HTTP 403) and falls back to the image's direct_url.
-EOF
-  creds glance cinder "$(pw CINDER)"
-  cat <<EOF
-
-[oslo_concurrency]
-lock_path = /var/lib/cinder/tmp
-EOF
-}
-track "$CINDER_PROGS" /etc/cinder/cinder.conf.d/lab.conf 640 root:cinder < <(cinder_conf)
-
-# cinder's root_helper is the fixed 'sudo cinder-rootwrap <rootwrap_config>': sudo must find cinder-rootwrap
-# in the venv (secure_path), and rootwrap must find privsep-helper there (exec_dirs).
-track "cinder-volume cinder-backup" /etc/cinder/rootwrap.conf 644 root:root <<EOF
-# lab/openstack/up.sh (the venv's rootwrap.conf, with the venv's bin in exec_dirs)
-[DEFAULT]
-filters_path = /etc/cinder/rootwrap.d
-exec_dirs = $BIN,/sbin,/usr/sbin,/bin,/usr/bin,/usr/local/bin,/usr/local/sbin
-use_syslog = False
-daemon_timeout = 600
-rlimit_nofile = 1024
-EOF
-track "cinder-volume cinder-backup" /etc/cinder/rootwrap.d/volume.filters 644 root:root \
-  <"$VENV/etc/cinder/rootwrap.d/volume.filters"
-put /etc/sudoers.d/cinder-rootwrap 440 root:root >/dev/null <<EOF
-# lab/openstack/up.sh
-Defaults:cinder !requiretty
-Defaults:cinder secure_path="$SVPATH"
-cinder ALL = (root) NOPASSWD: $BIN/cinder-rootwrap /etc/cinder/rootwrap.conf *
-EOF
-$HX visudo -cq -f /etc/sudoers.d/cinder-rootwrap || die "sudoers file rejected"
-
-# --- WSGI entry files: keystone and cinder parse sys.argv (gunicorn's own arguments) when they load ------------------
-track keystone /var/lib/openstack-lab/wsgi/keystone_wsgi.py 644 root:root <<'EOF'
-# lab/openstack/up.sh: keystone's WSGI app for gunicorn. keystone parses sys.argv[1:] as its own options.
-import sys
-sys.argv = ["keystone-wsgi-public"]
-from keystone.wsgi.api import application  # noqa: E402,F401
-EOF
-track cinder-api /var/lib/openstack-lab/wsgi/cinder_wsgi.py 644 root:root <<'EOF'
-# lab/openstack/up.sh: cinder-api's WSGI app for gunicorn. cinder parses sys.argv[1:] as its own options, and
-# prog (argv[0]) names the conf.d it reads: /etc/cinder/cinder.conf.d and /etc/cinder/cinder-api.conf.d.
-import sys
-sys.argv = ["cinder-api"]
-from cinder.wsgi.api import application  # noqa: E402,F401
-EOF
-track glance-api /var/lib/openstack-lab/wsgi/glance_wsgi.py 644 root:root <<'EOF'
-# lab/openstack/up.sh: glance-api's WSGI app for gunicorn (glance.wsgi.api passes prog='glance-api' itself, so
-# /etc/glance/glance-api.conf.d is read; argv is reset only so that nothing sees gunicorn's arguments).
-import sys
-sys.argv = ["glance-api"]
-from glance.wsgi.api import application  # noqa: E402,F401
-EOF
+. "$HERE/controller.sh"
 
 # --- supervisord programs ------------------------------------------------------------------------------------------
-# program NAME USER PRIORITY STOPWAIT COMMAND...
-program() {
-  local name=$1 user=$2 prio=$3 stopwait=$4; shift 4
-  local home=/var/lib/${user}
-  case $user in rabbitmq) home=/var/lib/rabbitmq ;; esac
-  local logdir=/var/log/${name%%-*}
-  [ "$name" = epmd ] && logdir=/var/log/rabbitmq
-  local extra_env=
-  [ "$name" = rabbitmq ] && extra_env=',RABBITMQ_LOGS="-"'
-  local r
-  r=$(put "/etc/supervisor/conf.d/$name.conf" 644 root:root <<EOF
-; lab/openstack/up.sh: the real $name of this lab host.
-[program:$name]
-command=$*
-user=$user
-directory=$home
-environment=HOME="$home",USER="$user",PATH="$SVPATH",PYTHONNOUSERSITE="1",LANG="C.UTF-8"$extra_env
-priority=$prio
-autostart=true
-autorestart=true
-startsecs=3
-startretries=3
-stopsignal=TERM
-stopwaitsecs=$stopwait
-stopasgroup=true
-killasgroup=true
-stdout_logfile=$logdir/$name.log
-stdout_logfile_maxbytes=50MB
-stdout_logfile_backups=2
-redirect_stderr=true
-EOF
-)
-  if [ "$r" = changed ]; then log "wrote ${ON:-controller}:/etc/supervisor/conf.d/$name.conf"; DEFCHANGED[$name]=1; fi
-}
-gunicorn() { # gunicorn NAME PORT MODULE
-  echo "$BIN/gunicorn --name $1 --bind $ADDR:$2 --workers 1 --threads 4 --timeout 300 --graceful-timeout 10" \
-       "--chdir /var/lib/openstack-lab/wsgi $3"
-}
 program epmd rabbitmq 10 10 /usr/bin/epmd
 program rabbitmq rabbitmq 20 60 /usr/lib/rabbitmq/bin/rabbitmq-server
 # MariaDB from Debian, its data in the controller's own datadir (made below), on the controller's address
@@ -351,51 +104,7 @@ program cinder-backup cinder 50 30 "$BIN/cinder-backup"
 . "$HERE/nova.sh"
 nova_controller
 
-# wait_until WHAT TRIES INTERVAL CMD...: bounded in count, and in time because every probe has its own timeout.
-wait_until() {
-  local what=$1 tries=$2 interval=$3 i; shift 3
-  for ((i = 1; i <= tries; i++)); do
-    if "$@" >/dev/null 2>&1; then log "$what ready"; return 0; fi
-    sleep "$interval"
-  done
-  $HX supervisorctl status || true
-  die "$what not ready after $tries tries (logs: lab/run/hosts/controller/var.upper/log/)"
-}
-http_ok() { timeout 10 "$PY" -c 'import sys, urllib.request as u
-try:
-    r = u.urlopen(sys.argv[1], timeout=5); sys.exit(0)
-except u.HTTPError as e:
-    sys.exit(0 if e.code in (300, 401) else 1)' "$1"; }
-port_ok() { timeout 10 "$PY" -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 3)' "$@"; }
-
-# --- start / restart ------------------------------------------------------------------------------------------------
-# RabbitMQ first, so that the cinder services connect at once (their reconnect backoff grows to 15 s and more),
-# then the rest. `supervisorctl update NAMES` adds new programs and stops + starts those whose definition
-# changed (the placeholders); a program whose own config files changed is restarted.
-declare -A RESTARTED=() STARTED_AT=()
-converge() {
-  local p todo=()
-  $HX supervisorctl update "$@"
-  local t; t=$(date +%s)   # the programs (re)started by now (a conservative start time for the waits below)
-  for p in "$@"; do
-    if [ -n "${DEFCHANGED[$p]:-}" ]; then RESTARTED[$p]=1; STARTED_AT[$p]=$t; fi
-    if [ -n "${RESTART[$p]:-}" ] && [ -z "${DEFCHANGED[$p]:-}" ]; then todo+=("$p"); fi
-  done
-  if [ ${#todo[@]} -gt 0 ]; then
-    log "restarting ${todo[*]} (config changed)"
-    # stopped side by side (one `supervisorctl restart A B` stops them one after the other, and cinder-backup
-    # alone takes about 10 s to stop)
-    local pids=() q
-    for q in "${todo[@]}"; do $HX supervisorctl stop "$q" & pids+=($!); done
-    wait "${pids[@]}" || true
-    pids=()   # and started side by side too: `supervisorctl start A B` waits startsecs (3 s) for each in turn
-    for q in "${todo[@]}"; do $HX supervisorctl start "$q" & pids+=($!); done
-    wait "${pids[@]}" || true
-    t=$(date +%s)
-    for p in "${todo[@]}"; do RESTARTED[$p]=1; STARTED_AT[$p]=$t; done
-  fi
-  $HX supervisorctl start "$@" >/dev/null || true   # anything stopped or FATAL
-}
+# --- start / restart (lib.sh's converge) ----------------------------------------------------------------------------
 T=$(date +%s.%N)
 converge epmd rabbitmq mariadb
 wait_until "mariadb :3306" 60 1 port_ok "$ADDR" 3306
