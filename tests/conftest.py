@@ -78,3 +78,14 @@ def shared(dev):
     dev["instances_share"] = {"export": "instances", "idmap_domain": "cloud.example"}
     dev["migration"] = {"transport": "tls"}
     return dev
+
+
+@pytest.fixture(scope="session")
+def validate_tooling():
+    """.venv-validate with the pinned releases and their option data (validate/build.sh; seconds when built)."""
+    import subprocess
+    r = subprocess.run(["bash", str(ROOT / "validate" / "build.sh")], capture_output=True, text=True, timeout=1800)
+    if r.returncode:
+        pytest.fail(f"validate/build.sh failed (exit {r.returncode}):\n{r.stdout}{r.stderr}", pytrace=False)
+    print(r.stdout)
+    return ROOT / ".venv-validate"

@@ -24,12 +24,8 @@ SERVICES = ("cinder", "glance", "nova")
 
 
 @pytest.fixture(scope="session")
-def check(tmp_path_factory):
+def check(tmp_path_factory, validate_tooling):
     """check(service, text) -> (exit code, problem lines, summary), with the tooling built first."""
-    r = subprocess.run(["bash", str(ROOT / "validate" / "build.sh")], capture_output=True, text=True, timeout=1800)
-    if r.returncode:
-        pytest.fail(f"validate/build.sh failed (exit {r.returncode}):\n{r.stdout}{r.stderr}", pytrace=False)
-    print(r.stdout)
     workdir = tmp_path_factory.mktemp("validate")
     count = iter(range(1000))
 
