@@ -35,7 +35,6 @@ class ImageArgs:
     """Absolute path of a local source, or the URL."""
     prepared: str
     """Absolute path of the prepared file that is uploaded (named after the source's content)."""
-    provider: pulumi.ProviderResource
 
 
 def prepare_script(spec: ImageSpec, source: str, prepared: str) -> str:
@@ -76,5 +75,5 @@ class Image(Component):
             properties={k: oslo(v) for k, v in s.properties.items()} or None,
             min_disk_gb=s.min_disk_gb, min_ram_mb=s.min_ram_mb, protected=s.protected or None,
             tags=s.tags or None, verify_checksum=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[*self.after, self.prepare]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.after, self.prepare]))
         self.register_outputs({"id": self.image.id})

@@ -274,13 +274,15 @@ def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pu
     """What users of the cloud see, created only once the services that serve it run on their new config.
     Returns the components and, for the stack outputs, their cloud IDs by kind and name."""
     cfg = p.cfg
-    qos = {q.name: Qos(f"qos-{q.name}", QosArgs(q, prov)) for q in cfg.qos_specs}
+
+    def opts(after: str = None) -> pulumi.ResourceOptions:   # the children take the stack's provider from here
+        return pulumi.ResourceOptions(providers=[prov], depends_on=loaded.get(after, []) if after else None)
+    qos = {q.name: Qos(f"qos-{q.name}", QosArgs(q), opts=opts()) for q in cfg.qos_specs}
     types = {t.name: VolumeType(f"volume-type-{t.name}",
-                                VolumeTypeArgs(t, p.backend_names[t.backend], prov, qos[t.qos].qos if t.qos else None),
-                                opts=pulumi.ResourceOptions(depends_on=loaded.get("cinder-volume", [])))
+                                VolumeTypeArgs(t, p.backend_names[t.backend], qos[t.qos].qos if t.qos else None),
+                                opts=opts("cinder-volume"))
              for t in cfg.volume_types}
-    images = {i.name: Image(f"image-{i.name}", ImageArgs(i, *p.images[i.name], prov),
-                            opts=pulumi.ResourceOptions(depends_on=loaded.get("glance-api", [])))
+    images = {i.name: Image(f"image-{i.name}", ImageArgs(i, *p.images[i.name]), opts=opts("glance-api"))
               for i in cfg.images}
     ids = {"qos_spec_ids": {n: c.qos.id for n, c in qos.items()},
            "volume_type_ids": {n: c.type.id for n, c in types.items()},

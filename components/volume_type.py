@@ -18,7 +18,6 @@ class VolumeTypeArgs:
     spec: VolumeTypeSpec
     backend_name: str
     """volume_backend_name read back from the rendered cinder.conf section of `spec.backend`."""
-    provider: pulumi.ProviderResource
     qos: Optional[pulumi.Resource] = None
     """The QoS spec's QosV3 resource, when the type has one."""
 
@@ -29,7 +28,7 @@ class VolumeType(Component):
     def __init__(self, name: str, args: VolumeTypeArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:cinder:VolumeType", name, opts)
         s = args.spec
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=self.after)
+        child = pulumi.ResourceOptions(parent=self, depends_on=self.after)
         specs = {k: oslo(v) for k, v in s.extra_specs.items()}
         specs["volume_backend_name"] = args.backend_name
         self.type = openstack.blockstorage.VolumeTypeV3(
