@@ -16,6 +16,11 @@ class Component(pulumi.ComponentResource):
         deps = opts.depends_on if opts and opts.depends_on else []
         self.after: list[pulumi.Resource] = list(deps) if isinstance(deps, (list, tuple)) else [deps]
 
+    def child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+        """The options of every child made here: parented to this component, after what it depends on (and
+        `depends_on`). remote.run applies the same to the steps it makes."""
+        return pulumi.ResourceOptions(parent=self, depends_on=[*self.after, *depends_on])
+
 
 def resources_in(items) -> list[pulumi.Resource]:
     """Every resource in `items` (resources, lists, dicts) and, recursively, in their public attributes:

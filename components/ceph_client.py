@@ -56,6 +56,6 @@ class CephClient(Component):
         self.client_name = c.name
         self.command = CephClientResource(
             f"{name}-ensure", args.target.connection, args.cluster, args.cli, c.name, c.cap_strings(),
-            ensure_script(args.cli, c), opts=pulumi.ResourceOptions(parent=self, depends_on=self.after))
+            ensure_script(args.cli, c), opts=self.child())
         self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.key.apply(lambda s: (s or "").strip()))
         self.register_outputs({"key": self.key})

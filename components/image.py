@@ -75,5 +75,5 @@ class Image(Component):
             properties={k: oslo(v) for k, v in s.properties.items()} or None,
             min_disk_gb=s.min_disk_gb, min_ram_mb=s.min_ram_mb, protected=s.protected or None,
             tags=s.tags or None, verify_checksum=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.after, self.prepare]))
+            opts=self.child(self.prepare))
         self.register_outputs({"id": self.image.id})

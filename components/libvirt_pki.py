@@ -160,7 +160,7 @@ class LibvirtPki(Component):
         super().__init__("openstack-storage:libvirt:Pki", name, opts)
         host = args.target.host
         dns, ips = names_of(host, args.address)
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child()
         self.server, self.client = (Certificate(f"{name}-{usage}", args.ca_cert, args.ca_key, host, dns, ips, usage,
                                                 args.days, opts=child) for usage in ("server", "client"))
         s, c = self.server, self.client

@@ -38,5 +38,5 @@ class LvmBackend(Component):
         if args.tgt:
             self.tgt = ServiceConfig(f"{name}-tgt", ServiceConfigArgs(
                 args.target, TGT_INCLUDE, render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR), "root",
-                [args.tgt_service], args.manager, mode="0644"), opts=pulumi.ResourceOptions(parent=self))
+                [args.tgt_service], args.manager, mode="0644"), opts=self.child())
         self.register_outputs({})

@@ -85,7 +85,7 @@ class LiveMigration(Component):
         self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
             args.target, LIBVIRTD_CONF, render_libvirtd(m), "root", [args.libvirtd_service], args.manager,
             extra_files=extra, mode="0644", restart_on=[p.fingerprint for p in pki]),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.after, *pki]))
+            opts=self.child(*pki))
         self.socket = None
         if args.manager == "systemd" and m.transport in SOCKET:
             # with socket activation, libvirtd listens through these units, not through a --listen flag

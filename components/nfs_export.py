@@ -62,7 +62,7 @@ class NfsServer(Component):
         if ganesha:
             self.ganesha = ServiceConfig(f"{name}-ganesha", ServiceConfigArgs(
                 args.target, GANESHA_CONF, render_ganesha(ganesha, args.ganesha_options or {}), "root", [args.ganesha_service], args.manager,
-                mode="0644"), opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.after, *after]))
+                mode="0644"), opts=self.child(*after))
         kernel = [e for e in args.exports if e.server == "kernel"]
         self.exports = [write_file(f"{name}-exports-{e.name}", args.target, kernel_exports_path(e),
                             render("exports.j2", export=e), owner="root", group="root", mode="0644",

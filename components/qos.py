@@ -23,5 +23,5 @@ class Qos(Component):
         s = args.spec
         self.qos = openstack.blockstorage.QosV3(
             f"{name}-qos", name=s.name, consumer=s.consumer, specs={k: oslo(v) for k, v in s.specs.items()},
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=self.child())
         self.register_outputs({"id": self.qos.id})

@@ -28,7 +28,7 @@ class VolumeType(Component):
     def __init__(self, name: str, args: VolumeTypeArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:cinder:VolumeType", name, opts)
         s = args.spec
-        child = pulumi.ResourceOptions(parent=self, depends_on=self.after)
+        child = self.child()
         specs = {k: oslo(v) for k, v in s.extra_specs.items()}
         specs["volume_backend_name"] = args.backend_name
         self.type = openstack.blockstorage.VolumeTypeV3(
