@@ -51,8 +51,8 @@ class Deployment:
 @dataclass
 class Plan:
     cfg: StackConfig
-    ceph_conf: dict[bool, str] = field(default_factory=dict)
-    """Rendered ceph.conf, for computes (True, with qemu's admin socket and log) and for other hosts."""
+    ceph_conf: dict[str, str] = field(default_factory=dict)
+    """host -> its rendered ceph.conf: a compute's has qemu's admin socket and log in [client]."""
     configs: dict[str, str] = field(default_factory=dict)
     """service -> rendered config file."""
     backend_names: dict[str, str] = field(default_factory=dict)
@@ -92,8 +92,10 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     cfg = load(values, secret_keys_set, root)
     p = Plan(cfg)
     if cfg.ceph:
-        p.ceph_conf = {qemu: render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings(qemu))
-                       for qemu in (True, False)}
+        kinds = {qemu: render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings(qemu))
+                 for qemu in (True, False)}
+        computes = set(cfg.hosts_with("nova-compute"))
+        p.ceph_conf = {h: kinds[h in computes] for h in cfg.keyrings()}
     for service, (module, _, _) in SERVICES.items():
         if module.wanted(cfg):
             p.configs[service] = module.render_conf(cfg)
@@ -154,7 +156,7 @@ def _ceph(p: Plan, w: _Wiring) -> dict:
     computes = set(cfg.hosts_with("nova-compute"))
     for host, placed in sorted(cfg.keyrings().items()):
         conf = w.add(CephConf(f"{host}-ceph-conf", CephConfArgs(
-            hosts[host], ceph.conf_path(), p.ceph_conf[host in computes],
+            hosts[host], ceph.conf_path(), p.ceph_conf[host],
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
             runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group)), host)
         for client, (owner, group, mode) in sorted(placed.items()):

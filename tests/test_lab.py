@@ -103,8 +103,8 @@ def test_rendered_configs_are_on_their_hosts(lab):
     p = lab.plan()
     files = {"controller": {"/etc/cinder/cinder.conf": p.configs["cinder"],
                             "/etc/glance/glance-api.conf": p.configs["glance"],
-                            "/etc/ceph/ceph.conf": p.ceph_conf[False]},
-             "compute1": {"/etc/nova/nova.conf": p.configs["nova"], "/etc/ceph/ceph.conf": p.ceph_conf[True]}}
+                            "/etc/ceph/ceph.conf": p.ceph_conf["controller"]},
+             "compute1": {"/etc/nova/nova.conf": p.configs["nova"], "/etc/ceph/ceph.conf": p.ceph_conf["compute1"]}}
     for host, wanted in files.items():
         for path, content in wanted.items():
             assert sh(host, f"sha256sum {path}").split()[0] == sha256(content), f"{host}:{path}"
