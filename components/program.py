@@ -114,7 +114,10 @@ class _Wiring:
     hosts: dict
     ready: dict[str, list] = field(default_factory=dict)
     loaded: dict[str, list] = field(default_factory=dict)
-    storage: dict[str, pulumi.Resource] = field(default_factory=dict)
+    gluster: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """GlusterFS volume name -> its component."""
+    nfs: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """NFS export name -> the component of the server that exports it."""
     created: list = field(default_factory=list)
 
     def add(self, component, host: Optional[str] = None):
@@ -189,7 +192,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
         for h in cfg.hosts_with("gluster-server") if cfg.gluster}
     for v in volumes:
         brick_hosts = sorted({b.host for b in v.bricks})
-        w.storage[f"gluster:{v.name}"] = w.add(GlusterVolume(f"gluster-volume-{v.name}", GlusterVolumeArgs(
+        w.gluster[v.name] = w.add(GlusterVolume(f"gluster-volume-{v.name}", GlusterVolumeArgs(
             v, {h: hosts[h] for h in brick_hosts}, {h: cfg.hosts[h].address for h in brick_hosts},
             exported=cfg.ganesha_export_of(v.name) is not None),
             opts=pulumi.ResourceOptions(depends_on=[glusterd[h] for h in brick_hosts])))
@@ -197,23 +200,23 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
         exports = [e for e in cfg.nfs_exports if e.host == host]
         server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, manager, cfg.service("nfs-ganesha"),
                                                                 cfg.ganesha_options),
-                                 opts=pulumi.ResourceOptions(depends_on=[w.storage[f"gluster:{e.gluster_volume}"]
+                                 opts=pulumi.ResourceOptions(depends_on=[w.gluster[e.gluster_volume]
                                                                          for e in exports if e.gluster_volume])))
         for e in exports:
-            w.storage[f"nfs:{e.name}"] = server
+            w.nfs[e.name] = server
     computes = cfg.hosts_with("nova-compute")
     share = cfg.instances_share
     if share:
         ids = w.add(IdAgreement("instances-ids", IdAgreementArgs({h: hosts[h] for h in computes}, share.align_ids)))
         if share.export:
             e = cfg.nfs_export(share.export)
-            source, fstype, store = cinder.nfs_share(cfg, e.name), "nfs4" if e.server == "ganesha" else "nfs", f"nfs:{e.name}"
+            source, fstype, store = cinder.nfs_share(cfg, e.name), "nfs4" if e.server == "ganesha" else "nfs", w.nfs[e.name]
         else:
             v = cfg.gluster_volume(share.gluster_volume)
-            source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", f"gluster:{v.name}"
+            source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", w.gluster[v.name]
         for h in computes:
             w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(hosts[h], share, source, fstype, ids.agreed),
-                                 opts=pulumi.ResourceOptions(depends_on=[w.storage[store]])), h)
+                                 opts=pulumi.ResourceOptions(depends_on=[store])), h)
     if cfg.migration:
         m = cfg.migration
         pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
@@ -234,12 +237,12 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
     for h in cfg.hosts_with("cinder-volume"):   # cinder.conf points at these: they come first
         for b in cfg.backends("nfs"):
             if b.export:
-                w.ready[h].append(w.storage[f"nfs:{b.export}"])
+                w.ready[h].append(w.nfs[b.export])
         for b in cfg.backends("glusterfs"):
-            w.ready[h].append(w.storage[f"gluster:{b.volume}"])
+            w.ready[h].append(w.gluster[b.volume])
             export = cfg.ganesha_export_of(b.volume)
             if export and not cfg.old_release():
-                w.ready[h].append(w.storage[f"nfs:{export.name}"])
+                w.ready[h].append(w.nfs[export.name])
 
 
 def _services(p: Plan, w: _Wiring) -> None:
