@@ -210,7 +210,7 @@ nova_db_sync() {
   $HX "${nm[@]}" api_db sync &&
   # cell0 and cell1 once (map_cell0 and create_cell refuse a second run with a different answer)
   { $HX "${nm[@]}" cell_v2 list_cells | grep -q ' cell0 ' ||
-    $HX "${nm[@]}" cell_v2 map_cell0 --database_connection "mysql+pymysql://nova:$(pw DB_NOVA)@$ADDR/nova_cell0"; } &&
+    $HX "${nm[@]}" cell_v2 map_cell0; } &&   # nova_cell0: [database] connection's name + _cell0, no password on argv
   { $HX "${nm[@]}" cell_v2 list_cells | grep -q ' cell1 ' || $HX "${nm[@]}" cell_v2 create_cell --name cell1; } &&
   $HX "${nm[@]}" db sync
 }
