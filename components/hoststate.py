@@ -1,7 +1,7 @@
 """Host state that Pulumi reads back, as Python dynamic resources over pinned SSH (paramiko): pulumi-command's
 remote.Command has no read, so these are the ones that are not commands (actions are: see remote.py).
 
-- RemoteFile: a file's content hash, owner, group and mode;
+- RemoteFiles: files of one host that change together: each one's content hash, owner, group and mode;
 - CephClientResource: a cephx user and its caps;
 
 so `pulumi preview --refresh` shows a keyring, config or caps edited by hand and `pulumi up --refresh` puts the
@@ -12,138 +12,43 @@ as a hash, never as text, so a keyring's key is never stored in the clear (nor i
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
-import logging
 import secrets
 import shlex
-import time
 from typing import Optional
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-
-TIMEOUT = 120
-# paramiko's transport thread logs each failed handshake with a traceback; the one error below says it all
-logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+from .ssh import RemoteError, checked, ssh  # noqa: F401  (ssh: what the tests stand in for)
 
 
-class RemoteError(Exception):
-    pass
-
-
-class HostKeyMismatch(RemoteError):
-    """Not retried: another key will not become the pinned one."""
-
-
-def _private_key(text: str):
-    import paramiko
-    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
-        try:
-            return cls.from_private_key(io.StringIO(text))
-        except (paramiko.SSHException, ValueError):
-            continue
-    raise RemoteError("the SSH private key is not an ed25519, ECDSA or RSA key in OpenSSH/PEM form")
-
-
-def _client(conn: dict, sock=None, key_setting: str = "hosts.*.host_key"):
-    """An SSH client logged in to `conn`, refusing any host key but the pinned one (the stack's `key_setting`).
-    A refused or timed-out connection is tried `attempts` times, 1, 2, 4 ... s apart."""
-    attempts = int(conn.get("attempts") or 1)
-    for attempt in range(1, attempts + 1):
-        try:
-            return _connect(conn, sock, key_setting)
-        except HostKeyMismatch:
-            raise
-        except RemoteError:
-            if attempt == attempts or sock is not None:
-                raise
-            time.sleep(min(2 ** (attempt - 1), 8))
-
-
-def _connect(conn: dict, sock, key_setting: str):
-    import paramiko
-    host, port = conn["host"], int(conn.get("port") or 22)
-    timeout = int(conn.get("timeout") or 15)
-    where = f"{conn['name']} ({host}:{port})" if conn.get("name") else f"{host}:{port}"
-    keytype, keydata = conn["host_key"].split()[:2]
-    client = paramiko.SSHClient()
-    client.get_host_keys().add(host if port == 22 else f"[{host}]:{port}", keytype,
-                               paramiko.PKey.from_type_string(keytype, base64.b64decode(keydata)))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    try:
-        client.connect(host, port=port, username=conn.get("user") or "root", pkey=_private_key(conn["private_key"]),
-                       look_for_keys=False, allow_agent=False, timeout=timeout, banner_timeout=timeout,
-                       auth_timeout=timeout, sock=sock)
-    except paramiko.BadHostKeyException as e:
-        client.close()
-        raise HostKeyMismatch(f"{where} presented a host key other than the pinned one ({e.key.get_name()}); "
-                          f"check {key_setting}") from None
-    except (paramiko.SSHException, OSError) as e:
-        client.close()
-        quiet = ("timed out", "banner", "no existing session")     # paramiko's words for a host that does not answer
-        why = (f"no SSH answer within {timeout} s (host down, or its sshd hung?)"
-               if isinstance(e, TimeoutError) or any(w in str(e).lower() for w in quiet) else str(e))
-        raise RemoteError(f"cannot reach {where} over SSH as {conn.get('user') or 'root'}: {why} "
-                          f"(ssh.connect_timeout / ssh.connect_attempts set the bounds)") from None
-    return client
-
-
-def ssh(conn: dict, script: str, stdin: str = "") -> tuple[int, str, str]:
-    """Run `script` with bash on the host (through its bastion when it has one). Returns (rc, out, err)."""
-    import paramiko
-    host, port = conn["host"], int(conn.get("port") or 22)
-    bastion = _client(conn["proxy"], key_setting="ssh.proxy.host_key") if conn.get("proxy") else None
-    client = None
-    try:
-        sock = bastion.get_transport().open_channel("direct-tcpip", (host, port), ("127.0.0.1", 0),
-                                                    timeout=15) if bastion else None
-        client = _client(conn, sock)
-        chan = client.get_transport().open_session(timeout=15)
-        chan.settimeout(TIMEOUT)
-        chan.exec_command("bash -c " + shlex.quote("set -eu\n" + script))
-        if stdin:
-            chan.sendall(stdin.encode())
-        chan.shutdown_write()
-        out, err = chan.makefile("rb").read().decode(), chan.makefile_stderr("rb").read().decode()
-        return chan.recv_exit_status(), out, err
-    except (paramiko.SSHException, OSError) as e:
-        raise RemoteError(f"ssh {conn.get('user') or 'root'}@{host}:{port}"
-                          f"{' via ' + conn['proxy']['host'] if bastion else ''}: {e}") from None
-    finally:
-        for c in (client, bastion):
-            if c:
-                c.close()
-
-
-def _checked(conn: dict, script: str, stdin: str = "", what: str = "") -> str:
-    rc, out, err = ssh(conn, script, stdin)
-    if rc != 0:
-        raise RemoteError(f"{what or 'remote step'} on {conn['host']} failed (exit {rc}): {err.strip()[-800:]}")
-    return out
-
-
-def write_file_script(path: str, owner: str, group: str, mode: str) -> str:
-    """Install stdin as `path` atomically; the temp file is 0600 until it has its owner and mode."""
-    want = f"{owner}:{group}:{int(mode, 8):o}"
-    return f"""
-f={shlex.quote(path)}
-d=$(dirname "$f")
-[ -d "$d" ] || mkdir -p "$d"
-tmp=$(mktemp "$d/.openstack-storage.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-cat > "$tmp"
-chown {shlex.quote(owner)}:{shlex.quote(group)} "$tmp"
-chmod {shlex.quote(mode)} "$tmp"
-if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(stat -c %U:%G:%a "$f")" = {shlex.quote(want)} ]; then
-  echo "unchanged $f"
-else
-  mv -f "$tmp" "$f"
-  echo "changed $f"
-fi
-"""
+def write_files_script(files: list[tuple[str, str, str, str, int]]) -> str:
+    """Install the files (path, owner, group, mode, length) from stdin, where their contents follow each other,
+    each atomically: a temp file beside it, 0600 until it has its owner and mode, renamed over it only when the
+    content or attributes differ."""
+    lines = ["""put() {
+  f=$1
+  d=$(dirname "$f")
+  [ -d "$d" ] || mkdir -p "$d"
+  tmp=$(mktemp "$d/.openstack-storage.XXXXXX")
+  head -c "$5" > "$tmp"
+  chown "$2:$3" "$tmp"
+  chmod "$4" "$tmp"
+  if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(stat -c %U:%G:%a "$f")" = "$2:$3:$6" ]; then
+    rm -f "$tmp"
+    echo "unchanged $f"
+  else
+    mv -f "$tmp" "$f"
+    echo "changed $f"
+  fi
+}
+tmp=
+trap 'rm -f "$tmp"' EXIT"""]
+    for path, owner, group, mode, length in files:
+        # stat's %a is the mode without its leading zero
+        lines.append(" ".join(shlex.quote(str(a)) for a in ("put", path, owner, group, mode, length, f"{int(mode, 8):o}")))
+    return "\n".join(lines) + "\n"
 
 
 def sha256(text: str) -> str:
@@ -152,45 +57,60 @@ def sha256(text: str) -> str:
 
 # ---- files --------------------------------------------------------------------------------------
 
-FILE_FIELDS = ("path", "owner", "group", "mode", "sha256")
-READ_SCRIPT = ('f={path}\nif [ -f "$f" ]; then stat -c "%U %G %a" "$f"; sha256sum "$f" | cut -d" " -f1; '
-               'else echo MISSING; fi')
+ATTRS = ("owner", "group", "mode")
 
 
-class RemoteFileProvider(ResourceProvider):
-    """A file with content, owner, group and mode. State holds the content's hash, read back on refresh."""
+def read_files_script(paths: list[str]) -> str:
+    """Per path one line: `owner group mode sha256`, or MISSING."""
+    return "\n".join(f'f={shlex.quote(p)}\nif [ -f "$f" ]; then echo "$(stat -c "%U %G %a" "$f") '
+                     f'$(sha256sum < "$f" | cut -d" " -f1)"; else echo MISSING; fi' for p in paths) + "\n"
+
+
+class RemoteFilesProvider(ResourceProvider):
+    """Files on one host that change together (a service's configs, a compute's certificates), each with content,
+    owner, group and mode: written in one SSH session, read back in one. State holds each content's hash."""
 
     def _write(self, props: dict) -> dict:
-        _checked(props["connection"], write_file_script(props["path"], props["owner"], props["group"], props["mode"]),
-                 props["content"], f"writing {props['path']}")
-        # `written` changes with every write, a restored drift included: the services that read the file restart on it
-        return {**props, "sha256": sha256(props["content"]), "written": secrets.token_hex(8)}
+        paths = sorted(props["files"])
+        contents = [props["contents"][p] for p in paths]
+        specs = [(p, *(props["files"][p][k] for k in ATTRS), len(c.encode())) for p, c in zip(paths, contents)]
+        checked(props["connection"], write_files_script(specs), "".join(contents), f"writing {', '.join(paths)}")
+        # `written` changes with every write, a restored drift included: the services that read the files restart on it
+        return {**props, "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "written": secrets.token_hex(8)}
 
     def create(self, props: dict) -> CreateResult:
-        return CreateResult(f"{props['connection']['host']}:{props['path']}", self._write(props))
+        return CreateResult(f"{props['connection']['host']}:{min(props['files'])}", self._write(props))
 
     def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
         return UpdateResult(self._write(news))
 
     def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
         # in a preview, content built from another resource's pending output (a key) is not known yet
-        known = isinstance(news.get("content"), str)
-        wanted = {**news, "sha256": sha256(news["content"]) if known else None}
-        changed = [k for k in FILE_FIELDS if str(olds.get(k)) != str(wanted.get(k))]
-        replaces = [k for k in ("path",) if k in changed]
+        contents = news.get("contents")
+        known = isinstance(contents, dict) and all(isinstance(c, str) for c in contents.values())
+        wanted = {p: sha256(c) for p, c in contents.items()} if known else None
+        changed = [k for k, same in (("files", olds.get("files") == news.get("files")),
+                                     ("contents", olds.get("sha256") == wanted)) if not same]
+        replaces = []
         if olds.get("connection", {}).get("host") != news["connection"]["host"]:
             replaces.append("connection")
         return DiffResult(changes=bool(changed or replaces), replaces=replaces, delete_before_replace=False)
 
     def read(self, id_: str, props: dict) -> ReadResult:
-        out = _checked(props["connection"], READ_SCRIPT.format(path=shlex.quote(props["path"])), what="reading a file")
-        lines = out.split()
-        if lines == ["MISSING"]:
-            return ReadResult(None, {})      # gone: the next `pulumi up` creates it again
-        owner, group, mode, digest = lines[:4]
-        mode = f"0{mode}" if len(mode) == 3 else mode
+        paths = sorted(props["files"])
+        lines = checked(props["connection"], read_files_script(paths), what="reading files").splitlines()
+        if len(lines) != len(paths) or all(line == "MISSING" for line in lines):
+            return ReadResult(None, {})      # gone: the next `pulumi up` creates them again
+        files, hashes = {}, {}
+        for path, line in zip(paths, lines):
+            if line == "MISSING":           # one of them deleted by hand: a drift, rewritten by `up --refresh`
+                files[path], hashes[path] = props["files"][path], "missing"
+                continue
+            owner, group, mode, digest = line.split()[:4]
+            files[path] = {"owner": owner, "group": group, "mode": f"0{mode}" if len(mode) == 3 else mode}
+            hashes[path] = digest
         # content is not read back: drift shows as a different sha256, and `up --refresh` rewrites the file
-        return ReadResult(id_, {**props, "owner": owner, "group": group, "mode": mode, "sha256": digest})
+        return ReadResult(id_, {**props, "files": files, "sha256": hashes})
 
     def delete(self, _id: str, _props: dict) -> None:
         # a service's config or keyring is left in place when the stack lets go of it: removing it would break
@@ -198,18 +118,22 @@ class RemoteFileProvider(ResourceProvider):
         return None
 
 
-class RemoteFile(Resource):
-    sha256: pulumi.Output[str]
+class RemoteFiles(Resource):
+    sha256: pulumi.Output[dict]
     written: pulumi.Output[str]
 
-    def __init__(self, name: str, connection: pulumi.Input[dict], path: str, content: pulumi.Input[str], owner: str,
-                 group: str, mode: str, opts: Optional[pulumi.ResourceOptions] = None):
-        secret = isinstance(content, pulumi.Output)
-        super().__init__(RemoteFileProvider(), name, {
-            "kind": "file", "connection": pulumi.Output.secret(connection), "path": path, "content": content, "owner": owner,
-            "group": group, "mode": mode, "sha256": None, "written": None,
+    def __init__(self, name: str, connection: pulumi.Input[dict], files: list[tuple], host: str,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        """`files`: (path, content, owner, group, mode); a content that is an Output (a key) keeps all of them
+        secret."""
+        secret = any(isinstance(f[1], pulumi.Output) for f in files)
+        super().__init__(RemoteFilesProvider(), name, {
+            "kind": "file", "connection": pulumi.Output.secret(connection),
+            "files": {p: dict(zip(ATTRS, attrs)) for p, _, *attrs in files},
+            "contents": {p: c for p, c, *_ in files}, "sha256": None, "written": None,
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["connection", "content"] if secret else ["connection"])))
+            additional_secret_outputs=["connection", "contents"] if secret else ["connection"])))
+        self.host, self.paths = host, sorted(p for p, *_ in files)
 
 
 # ---- cephx clients --------------------------------------------------------------------------------
@@ -235,7 +159,7 @@ class CephClientProvider(ResourceProvider):
     """A cephx user whose caps are read back from the cluster: a hand-made change shows up on refresh."""
 
     def _ensure(self, props: dict) -> dict:
-        key = _checked(props["connection"], props["script"], what=f"ensuring client.{props['name']}").strip()
+        key = checked(props["connection"], props["script"], what=f"ensuring client.{props['name']}").strip()
         return {**props, "key": key, "actual_caps": props["caps"]}
 
     def create(self, props: dict) -> CreateResult:
@@ -254,7 +178,7 @@ class CephClientProvider(ResourceProvider):
     def read(self, id_: str, props: dict) -> ReadResult:
         # (a state written before `cli` existed reads with a plain, unbounded ceph)
         cli = props.get("cli") or f'ceph() {{ command ceph --cluster {shlex.quote(props["cluster"])} "$@"; }}'
-        out = _checked(props["connection"], caps_script(cli, props["name"]), what="reading caps")
+        out = checked(props["connection"], caps_script(cli, props["name"]), what="reading caps")
         caps = parse_caps(out)
         if not caps:
             return ReadResult(None, {})

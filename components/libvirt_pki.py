@@ -17,7 +17,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
 from .base import Component
-from .remote import Target, sha256, write_file
+from .remote import Target, sha256, write_files
 
 CA_PATH = "/etc/pki/CA/cacert.pem"
 LIBVIRT_DIR = "/etc/pki/libvirt"
@@ -177,9 +177,9 @@ class LibvirtPki(Component):
                       (f"{QEMU_DIR}/server-key.pem", s_key, args.qemu_group, "0640"),
                       (f"{QEMU_DIR}/client-cert.pem", c.cert_pem, "root", "0644"),
                       (f"{QEMU_DIR}/client-key.pem", c_key, args.qemu_group, "0640")]
-        self.files = [write_file(f"{name}-{path.strip('/').replace('/', '-').replace('.pem', '')}", args.target,
-                                 path, content, owner="root", group=group, mode=mode, parent=self)
-                      for path, content, group, mode in files]
+        self.files = write_files(f"{name}-files", args.target,
+                                 [(path, content, "root", group, mode) for path, content, group, mode in files],
+                                 parent=self)
         self.fingerprint = pulumi.Output.all(args.ca_cert, s.cert_pem, c.cert_pem).apply(
             lambda pems: sha256("".join(pems)))
         self.register_outputs({"fingerprint": self.fingerprint})

@@ -11,7 +11,7 @@ import pulumi
 from .base import Component
 from .config import Migration
 from .libvirt_pki import LibvirtPki
-from .remote import Target, q, run, write_file
+from .remote import Target, q, run, write_files
 from .render import render
 from .service_config import ServiceConfig, ServiceConfigArgs
 
@@ -97,7 +97,7 @@ class LiveMigration(Component):
         if m.hosts_file:
             block = hosts_block({n: a for n, (a, _) in args.computes.items()})
             self.hosts = run(f"{name}-hosts", args.target, hosts_script(block), parent=self)
-        self.ssh = []
+        self.ssh = None
         if m.nova_ssh_public_key and args.nova_ssh_key is not None:
             files = {
                 f"{NOVA_HOME}/.ssh/id_ed25519": (args.nova_ssh_key, "0600"),
@@ -105,7 +105,7 @@ class LiveMigration(Component):
                 f"{NOVA_HOME}/.ssh/known_hosts": (known_hosts(args.computes), "0644"),
                 f"{NOVA_HOME}/.ssh/config": (SSH_CONFIG, "0600"),
             }
-            self.ssh = [write_file(f"{name}-ssh-{path.rsplit('/', 1)[1].replace('_', '-')}", args.target, path,
-                                   content, owner="nova", group="nova", mode=mode, parent=self)
-                        for path, (content, mode) in files.items()]
+            self.ssh = write_files(f"{name}-ssh", args.target, [(path, content, "nova", "nova", mode)
+                                                                 for path, (content, mode) in files.items()],
+                                   parent=self)
         self.register_outputs({})

@@ -17,7 +17,7 @@ from .ceph_conf import CephConf, CephConfArgs
 from .ceph_pool import CephPool, CephPoolArgs
 from .config import PROJECT, SECRET_KEYS, StackConfig, load
 from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
-from .hoststate import RemoteFile
+from .hoststate import RemoteFiles
 from .image import Image, ImageArgs, sha256_file, uploaded_format
 from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
 from .keyring import CephKeyring, CephKeyringArgs
@@ -268,8 +268,8 @@ def summary(cfg: StackConfig, created: list) -> dict:
     """Per host, the files the program owns and the services it restarts, read off the resources themselves."""
     out = {h: {"files": [], "restarts": []} for h in cfg.hosts}
     for r in resources_in(created):
-        if isinstance(r, RemoteFile):
-            out[r.host]["files"].append(r.path)
+        if isinstance(r, RemoteFiles):
+            out[r.host]["files"].extend(r.paths)
         if isinstance(r, ServiceConfig):
             out[r.host]["restarts"].extend(r.restarts)
     return {h: {k: sorted(set(v)) for k, v in what.items()} for h, what in out.items()}

@@ -20,7 +20,7 @@ import pulumi
 from pulumi_command import local, remote
 
 from .config import StackConfig
-from .hoststate import RemoteFile, sha256  # noqa: F401  (sha256 re-exported)
+from .hoststate import RemoteFiles, sha256  # noqa: F401  (sha256 re-exported)
 
 # A restart is done when the service is back: one that is not after SETTLE seconds fails the step with the end of
 # its status or log, so `pulumi up` names the host, the service and why (a rerun after a fix restarts it again).
@@ -115,13 +115,18 @@ def run_local(name: str, script: str, *, parent: Optional[pulumi.Resource] = Non
                          logging=local.Logging.STDERR, opts=pulumi.ResourceOptions(parent=parent))
 
 
+def write_files(name: str, target: Target, files: Sequence[tuple], *, parent: pulumi.Resource,
+                depends_on: Sequence[pulumi.Resource] = ()) -> RemoteFiles:
+    """Files that change together, `(path, content, owner, group, mode)` each: written in one SSH session, read
+    back on refresh in one. Secret content (a keyring, a private key) stays secret."""
+    return RemoteFiles(name, target.connection, list(files), target.host,
+                       opts=pulumi.ResourceOptions(parent=parent, depends_on=[*getattr(parent, "after", []), *depends_on]))
+
+
 def write_file(name: str, target: Target, path: str, content: pulumi.Input[str], *, owner: str, group: str,
-               mode: str, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> RemoteFile:
-    """A file with owner, group and mode, read back on refresh. Secret content (a keyring) stays secret."""
-    f = RemoteFile(name, target.connection, path, content, owner, group, mode,
-                   opts=pulumi.ResourceOptions(parent=parent, depends_on=[*getattr(parent, "after", []), *depends_on]))
-    f.host, f.path = target.host, path
-    return f
+               mode: str, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> RemoteFiles:
+    """One file with owner, group and mode."""
+    return write_files(name, target, [(path, content, owner, group, mode)], parent=parent, depends_on=depends_on)
 
 
 def restart(name: str, target: Target, service: str, manager: str, config_hashes: Sequence[str], *,

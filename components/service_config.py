@@ -2,14 +2,13 @@
 on the host that reads them restarts, and restarts again only when the content of these files changes."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
 
 from .base import Component
-from .remote import Target, restart, sha256, write_file
+from .remote import Target, restart, sha256, write_files
 
 
 @dataclass
@@ -42,18 +41,13 @@ class ServiceConfig(Component):
         files = {args.path: args.content, **args.extra_files}
         self.content = args.content
         self.host = args.target.host
-        self.file = None
-        self.files = []
-        for path, content in files.items():
-            suffix = "" if path == args.path else "-" + re.sub(r"[._]", "-", path.rsplit("/", 1)[1])
-            f = write_file(f"{name}-file{suffix}", args.target, path, content, owner=args.owner, group=args.group,
-                           mode=args.mode, parent=self)
-            self.files.append(f)
-            self.file = self.file or f
+        self.file = write_files(f"{name}-file", args.target,
+                                [(path, content, args.owner, args.group, args.mode) for path, content in files.items()],
+                                parent=self)
+        self.files = [self.file]
         # the content's hashes show in a preview why a restart comes; `written` also restarts after a file that drifted
         # was put back (`pulumi up --refresh`), so a service never keeps running on a hand-edited config
-        hashes = ([sha256(content) for _, content in sorted(files.items())] + [f.written for f in self.files]
-                  + list(args.restart_on))
+        hashes = [sha256(content) for _, content in sorted(files.items())] + [self.file.written, *args.restart_on]
         self.restarts = {}
         for service in args.services:
             cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, hashes,

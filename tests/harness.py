@@ -41,9 +41,39 @@ def is_secret(value) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270"
 
 
-def text(r: "Registration") -> str:
-    """What a step sends on stdin, or a file's content."""
-    return plain(r.inputs.get("content", r.inputs.get("stdin"))) or ""
+def text(r: "Registration", path: str | None = None) -> str:
+    """What a step sends on stdin, or the content of a file resource's file at `path` (of its only file)."""
+    contents = plain(r.inputs.get("contents"))
+    if contents is not None:
+        assert path in contents if path else len(contents) == 1, (r.name, sorted(contents))
+        return contents[path] if path else next(iter(contents.values()))
+    return plain(r.inputs.get("stdin")) or ""
+
+
+def paths(r: "Registration") -> list[str]:
+    """The paths a file resource writes."""
+    return sorted(plain(r.inputs["files"]))
+
+
+@dataclass
+class File:
+    """One file of a file resource."""
+    r: Registration
+    path: str
+
+    @property
+    def content(self) -> str:
+        return text(self.r, self.path)
+
+    @property
+    def attrs(self) -> dict:
+        """owner, group, mode"""
+        return plain(self.r.inputs["files"])[self.path]
+
+
+def files_on(monitor, prefix: str) -> dict[str, File]:
+    """path -> File, for the file resources whose name starts with `prefix` (`compute1-`: a host's)."""
+    return {p: File(r, p) for r in monitor.files() if r.name.startswith(prefix) for p in paths(r)}
 
 
 COMMAND = "command:remote:Command"

@@ -4,33 +4,55 @@ from unittest import mock
 import pytest
 
 from components import hoststate
-from components.hoststate import CephClientProvider, RemoteFileProvider, parse_caps, sha256
+from components import ssh
+from components.hoststate import CephClientProvider, RemoteFilesProvider, parse_caps, sha256
 
 CONN = {"host": "10.77.0.10", "port": 22, "user": "root", "private_key": "k", "host_key": "ssh-ed25519 AAAA"}
 
 
-def file(**kw):
-    return {"connection": CONN, "path": "/etc/x", "content": "a\n", "owner": "root", "group": "root",
-            "mode": "0644", **kw}
+def files(**attrs):
+    """Two files; `attrs` overrides the first one's owner, group or mode."""
+    return {"connection": CONN, "files": {"/etc/x": {"owner": "root", "group": "root", "mode": "0644", **attrs},
+                                          "/etc/y": {"owner": "root", "group": "cinder", "mode": "0640"}},
+            "contents": {"/etc/x": "a\n", "/etc/y": "b\n"}}
 
 
-def test_file_diff_compares_what_refresh_reads_back():
-    p = RemoteFileProvider()
-    old = {**file(), "sha256": sha256("a\n")}
-    assert not p.diff("id", old, file()).changes
-    assert p.diff("id", {**old, "sha256": "edited-by-hand"}, file()).changes       # drift seen on refresh
-    assert p.diff("id", {**old, "mode": "0666"}, file()).changes
-    d = p.diff("id", old, file(path="/etc/y"))
-    assert d.replaces == ["path"]
+def written(**attrs):
+    return {**files(**attrs), "sha256": {"/etc/x": sha256("a\n"), "/etc/y": sha256("b\n")}}
 
 
-def test_file_read_reports_owner_mode_and_hash_but_never_the_content():
-    with mock.patch.object(hoststate, "ssh", return_value=(0, "cinder cinder 600\nabc123\n", "")):
-        r = RemoteFileProvider().read("id", {**file(), "sha256": sha256("a\n")})
-    assert (r.outs["owner"], r.outs["group"], r.outs["mode"], r.outs["sha256"]) == ("cinder", "cinder", "0600", "abc123")
-    assert r.outs["content"] == "a\n"          # the desired content, as given; the host's text is not stored
-    with mock.patch.object(hoststate, "ssh", return_value=(0, "MISSING\n", "")):
-        assert RemoteFileProvider().read("id", file()).id is None
+def test_files_diff_compares_what_refresh_reads_back():
+    p = RemoteFilesProvider()
+    assert not p.diff("id", written(), files()).changes
+    assert p.diff("id", {**written(), "sha256": {"/etc/x": sha256("a\n"), "/etc/y": "edited-by-hand"}}, files()).changes
+    assert p.diff("id", written(mode="0666"), files()).changes
+    assert p.diff("id", written(), {**files(), "contents": {"/etc/x": "a\n", "/etc/y": "c\n"}}).changes
+    d = p.diff("id", written(), {**files(), "connection": {**CONN, "host": "10.77.0.11"}})
+    assert d.replaces == ["connection"]
+
+
+def test_files_read_reports_owner_mode_and_hash_but_never_the_content():
+    with mock.patch.object(ssh, "ssh", return_value=(0, "cinder cinder 600 abc123\nroot cinder 640 def456\n", "")) as s:
+        r = RemoteFilesProvider().read("id", written())
+    assert s.call_count == 1                   # both files in one session
+    assert r.outs["files"]["/etc/x"] == {"owner": "cinder", "group": "cinder", "mode": "0600"}
+    assert r.outs["sha256"] == {"/etc/x": "abc123", "/etc/y": "def456"}
+    assert r.outs["contents"] == {"/etc/x": "a\n", "/etc/y": "b\n"}    # the desired content; the host's is not stored
+    with mock.patch.object(ssh, "ssh", return_value=(0, "MISSING\nroot cinder 640 def456\n", "")):
+        r = RemoteFilesProvider().read("id", written())
+    assert r.id == "id" and r.outs["sha256"]["/etc/x"] == "missing"       # one deleted: a drift, rewritten by up
+    assert RemoteFilesProvider().diff("id", r.outs, files()).changes
+    with mock.patch.object(ssh, "ssh", return_value=(0, "MISSING\nMISSING\n", "")):
+        assert RemoteFilesProvider().read("id", written()).id is None
+
+
+def test_files_write_sends_every_content_on_stdin_in_one_session():
+    with mock.patch.object(ssh, "ssh", return_value=(0, "", "")) as s:
+        out = RemoteFilesProvider().create(files())
+    (conn, script, stdin), _ = s.call_args
+    assert s.call_count == 1 and stdin == "a\nb\n"
+    assert "a\n" not in script.replace("\\n", "") and "put /etc/x root root 0644 2 644" in script
+    assert out.id == "10.77.0.10:/etc/x" and out.outs["sha256"]["/etc/y"] == sha256("b\n")
 
 
 def test_caps_read_back_and_diffed():
@@ -41,14 +63,14 @@ def test_caps_read_back_and_diffed():
     p = CephClientProvider()
     assert not p.diff("id", {**props, "actual_caps": caps}, props).changes
     assert p.diff("id", {**props, "actual_caps": {**caps, "osd": "allow *"}}, props).changes
-    with mock.patch.object(hoststate, "ssh", return_value=(0, "mon=allow r\n", "")):
+    with mock.patch.object(ssh, "ssh", return_value=(0, "mon=allow r\n", "")):
         assert CephClientProvider().read("client.glance", props).outs["actual_caps"] == {"mon": "allow r"}
 
 
 def test_file_diff_with_content_not_yet_known_is_a_change():
     from pulumi.output import Unknown  # what a preview hands the provider for a pending output
-    old = {**file(), "sha256": sha256("a\n")}
-    assert RemoteFileProvider().diff("id", old, file(content=Unknown())).changes
+    assert RemoteFilesProvider().diff("id", written(), {**files(), "contents": Unknown()}).changes
+    assert RemoteFilesProvider().diff("id", written(), {**files(), "contents": {"/etc/x": "a\n", "/etc/y": Unknown()}}).changes
 
 
 def test_an_unreachable_host_fails_bounded_naming_the_host():
@@ -68,8 +90,8 @@ def test_an_unreachable_host_fails_bounded_naming_the_host():
     conn = {"name": "host compute9", "host": "127.0.0.1", "port": port, "user": "root", "private_key": private,
             "host_key": public, "timeout": 2, "attempts": 3}
     t = time.monotonic()
-    with pytest.raises(hoststate.RemoteError) as e:
-        hoststate.ssh(conn, "true")
+    with pytest.raises(ssh.RemoteError) as e:
+        ssh.ssh(conn, "true")
     took = time.monotonic() - t
     assert str(e.value).startswith(f"cannot reach host compute9 (127.0.0.1:{port}) over SSH as root: ")
     assert "ssh.connect_timeout / ssh.connect_attempts" in str(e.value)
@@ -87,7 +109,7 @@ def test_a_write_that_fails_leaves_the_old_file_intact(tmp_path):
         target = mnt / "nova.conf"
         target.write_text("old\n")
         (mnt / "filler").write_bytes(b"x" * 60000)
-        script = hoststate.write_file_script(str(target), "root", "root", "0640")
+        script = hoststate.write_files_script([(str(target), "root", "root", "0640", 80000)])
         r = subprocess.run(["bash", "-c", "set -eu\n" + script], input="new\n" * 20000, capture_output=True,
                            text=True)
         assert r.returncode != 0 and "No space left on device" in r.stderr, r.stderr
@@ -95,3 +117,77 @@ def test_a_write_that_fails_leaves_the_old_file_intact(tmp_path):
         assert sorted(p.name for p in mnt.iterdir()) == ["filler", "nova.conf"]
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_one_login_per_host_however_many_reads():
+    """The read-back resources of a host share one pooled connection (sessions on it in parallel, at most
+    SESSIONS at a time); a connection that died is replaced; a bastion that is a host shares that host's login."""
+    import threading
+    import time
+
+    class Channel:
+        def __init__(self, transport):
+            self.transport = transport
+
+        def settimeout(self, _):
+            pass
+
+        def exec_command(self, _):
+            with self.transport.lock:
+                self.transport.open += 1
+                self.transport.most = max(self.transport.most, self.transport.open)
+            time.sleep(0.02)
+
+        def sendall(self, _):
+            pass
+
+        def shutdown_write(self):
+            pass
+
+        def makefile(self, _):
+            return mock.Mock(read=lambda: b"ok\n")
+
+        makefile_stderr = makefile
+
+        def recv_exit_status(self):
+            return 0
+
+        def close(self):
+            with self.transport.lock:
+                self.transport.open -= 1
+
+    class Transport:
+        def __init__(self):
+            self.alive, self.lock, self.open, self.most = True, threading.Lock(), 0, 0
+
+        def is_active(self):
+            return self.alive
+
+        def open_session(self, timeout):
+            return Channel(self)
+
+        def open_channel(self, *_a, **_k):
+            return "sock"
+
+    logins = []
+
+    def client(conn, sock=None, key_setting=""):
+        logins.append((conn["host"], sock))
+        c = mock.Mock()
+        c.get_transport.return_value = Transport()
+        return c
+
+    a = {**CONN, "host": "10.77.0.21"}
+    b = {**CONN, "host": "10.77.0.22", "proxy": dict(a)}     # behind a, the bastion
+    with mock.patch.object(ssh, "_client", side_effect=client), mock.patch.dict(ssh._pool, clear=True):
+        threads = [threading.Thread(target=ssh.ssh, args=(c, "true")) for c in [a] * 20 + [b] * 5]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert sorted(logins) == [("10.77.0.21", None), ("10.77.0.22", "sock")]
+        transport = ssh._pool[ssh._identity(a)].get_transport()
+        assert 1 < transport.most <= ssh.SESSIONS
+        transport.alive = False                 # sshd restarted: one new login, then pooled again
+        assert ssh.ssh(a, "true") == (0, "ok\n", "ok\n") and ssh.ssh(a, "true")[0] == 0
+        assert len(logins) == 3

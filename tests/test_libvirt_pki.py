@@ -10,7 +10,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from components.libvirt_pki import CertProvider, issue, make_ca
 from components.remote import sha256
-from harness import config_error, deploy, is_secret, plain, plan, settled, text
+from harness import config_error, deploy, files_on, is_secret, plain, plan, settled, text
 
 LIBVIRT = {"/etc/pki/CA/cacert.pem": ("root", "0644"), "/etc/pki/libvirt/servercert.pem": ("root", "0644"),
            "/etc/pki/libvirt/private/serverkey.pem": ("root", "0600"),
@@ -22,7 +22,7 @@ QEMU = {"/etc/pki/qemu/ca-cert.pem": ("root", "0644"), "/etc/pki/qemu/server-cer
 
 
 def files_of(monitor, host: str) -> dict:
-    return {plain(r.inputs["path"]): r for r in monitor.files() if r.name.startswith(f"{host}-libvirt-pki-")}
+    return files_on(monitor, f"{host}-libvirt-pki-")
 
 
 def check_cert(pem: str, ca_pem: str, host: str, address: str, usage: str) -> None:
@@ -49,21 +49,21 @@ def test_every_compute_gets_its_certificates_in_libvirts_and_qemus_paths(monitor
         for host in ("compute1", "compute2"):
             address = dev_full["hosts"][host]["address"]
             files = files_of(monitor, host)
-            assert {p: (plain(r.inputs["group"]), plain(r.inputs["mode"])) for p, r in files.items()} == \
-                {**LIBVIRT, **QEMU}
-            ca_pem = text(files["/etc/pki/CA/cacert.pem"])
+            assert {p: (f.attrs["group"], f.attrs["mode"]) for p, f in files.items()} == {**LIBVIRT, **QEMU}
+            assert len({f.r.name for f in files.values()}) == 1      # written together, in one session
+            ca_pem = files["/etc/pki/CA/cacert.pem"].content
             assert x509.load_pem_x509_certificate(ca_pem.encode()).extensions.get_extension_for_class(
                 x509.BasicConstraints).value.ca
             for usage in ("server", "client"):
-                check_cert(text(files[f"/etc/pki/libvirt/{usage}cert.pem"]), ca_pem, host, address, usage)
-                assert text(files[f"/etc/pki/qemu/{usage}-cert.pem"]) == text(files[f"/etc/pki/libvirt/{usage}cert.pem"])
+                check_cert(files[f"/etc/pki/libvirt/{usage}cert.pem"].content, ca_pem, host, address, usage)
+                assert files[f"/etc/pki/qemu/{usage}-cert.pem"].content == files[f"/etc/pki/libvirt/{usage}cert.pem"].content
                 for key in (f"/etc/pki/libvirt/private/{usage}key.pem", f"/etc/pki/qemu/{usage}-key.pem"):
-                    assert is_secret(files[key].inputs["content"]) and "content" in files[key].secret_outputs
-                    assert "PRIVATE KEY" in text(files[key])
+                    assert is_secret(files[key].r.inputs["contents"][key]) and "contents" in files[key].r.secret_outputs
+                    assert "PRIVATE KEY" in files[key].content
                 cert = monitor.named(f"{host}-libvirt-pki-{usage}")
                 assert {"ca_key", "key_pem"} <= set(cert.secret_outputs) and is_secret(cert.inputs["ca_key"])
         # the two computes share the CA, not their keys
-        keys = {text(files_of(monitor, h)["/etc/pki/libvirt/private/serverkey.pem"]) for h in ("compute1", "compute2")}
+        keys = {files_of(monitor, h)["/etc/pki/libvirt/private/serverkey.pem"].content for h in ("compute1", "compute2")}
         assert len(keys) == 2
         # the stack's outputs name no key
         assert "PRIVATE KEY" not in str(d.outputs)
@@ -79,13 +79,13 @@ def test_libvirtd_restarts_after_its_certificates_and_when_they_change(monitor, 
         triggers = plain(restart.inputs["triggers"])
         # libvirtd.conf's hash, its write, and the fingerprint of the CA and the compute's two certificates
         files = files_of(monitor, "compute1")
-        certs = [text(files[p]) for p in ("/etc/pki/CA/cacert.pem", "/etc/pki/libvirt/servercert.pem",
+        certs = [files[p].content for p in ("/etc/pki/CA/cacert.pem", "/etc/pki/libvirt/servercert.pem",
                                           "/etc/pki/libvirt/clientcert.pem")]
         assert triggers == [sha256(text(monitor.named("compute1-migration-libvirt-file"))),
                             "written-compute1-migration-libvirt-file", sha256("".join(certs))], triggers
         for path in LIBVIRT:
             assert monitor.depends_on("compute1-migration-libvirt-restart-libvirtd",
-                                      files_of(monitor, "compute1")[path].name), path
+                                      files_of(monitor, "compute1")[path].r.name), path
         # virsh secret-set needs libvirtd up: never while it restarts (the lab saw "Failed to connect socket")
         for h in ("compute1", "compute2"):
             assert monitor.depends_on(f"{h}-libvirt-secret-set", f"{h}-migration-libvirt-restart-libvirtd"), h
@@ -101,7 +101,7 @@ def test_a_new_compute_gets_certificates_too(monitor, dev_full):
     def check(_):
         files = files_of(monitor, "compute3")
         assert set(files) == {*LIBVIRT, *QEMU}
-        check_cert(text(files["/etc/pki/libvirt/servercert.pem"]), text(files["/etc/pki/CA/cacert.pem"]),
+        check_cert(files["/etc/pki/libvirt/servercert.pem"].content, files["/etc/pki/CA/cacert.pem"].content,
                    "compute3", "203.0.113.23", "server")
     return settled(d.resources).apply(check)
 
@@ -135,8 +135,8 @@ def test_a_ca_the_stack_supplies_signs_the_certificates(monitor, dev_full):
     def check(_):
         assert not [r for r in monitor.registrations if r.name == "migration-ca"]
         files = files_of(monitor, "compute1")
-        assert text(files["/etc/pki/CA/cacert.pem"]) == ca
-        check_cert(text(files["/etc/pki/libvirt/clientcert.pem"]), ca, "compute1",
+        assert files["/etc/pki/CA/cacert.pem"].content == ca
+        check_cert(files["/etc/pki/libvirt/clientcert.pem"].content, ca, "compute1",
                    dev_full["hosts"]["compute1"]["address"], "client")
         assert is_secret(monitor.named("compute1-libvirt-pki-server").inputs["ca_key"])
     return settled(d.resources).apply(check)

@@ -9,7 +9,7 @@ import pytest
 
 from components import program
 from components.remote import sha256
-from harness import (COMMAND, SSH_KEY, config_error, deploy, fake_key, is_secret, plain, registered, script,
+from harness import (COMMAND, SSH_KEY, config_error, deploy, fake_key, files_on, is_secret, plain, registered, script,
                      settled, stack_config, text)
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
@@ -52,7 +52,7 @@ def test_rendered_configs_reach_exactly_their_hosts(monitor, dev):
         for r in monitor.commands():
             if plain(r.inputs.get("kind")) == "file":
                 host = r.name.split("-")[0]
-                paths.setdefault(host, set()).add(plain(r.inputs["path"]))
+                paths.setdefault(host, set()).update(plain(r.inputs["files"]))
         assert paths["controller1"] == {"/etc/ceph/ceph.conf", "/etc/ceph/ceph.client.cinder.keyring",
                                         "/etc/ceph/ceph.client.glance.keyring",
                                         "/etc/ceph/ceph.client.cinder-backup.keyring",
@@ -132,10 +132,10 @@ def test_no_key_or_password_on_a_command_line_or_in_plain_inputs(monitor, dev):
                 assert not any(k in text for k in keys), f"{r.name}.{field} holds a key"
                 assert "PRIVATE KEY" not in text
             # anything holding a key travels as a secret, on stdin or as a file's content
-            raw = r.inputs.get("content", r.inputs.get("stdin"))
-            if raw is not None and any(k in json.dumps(plain(raw)) for k in keys):
-                assert is_secret(raw), f"{r.name} sends a key without marking it secret"
-                assert set(r.secret_outputs) & {"stdin", "content"}, f"{r.name} would keep the key in state"
+            for raw in list((r.inputs.get("contents") or {}).values()) or [r.inputs.get("stdin")]:
+                if raw is not None and any(k in json.dumps(plain(raw)) for k in keys):
+                    assert is_secret(raw), f"{r.name} sends a key without marking it secret"
+                    assert set(r.secret_outputs) & {"stdin", "contents"}, f"{r.name} would keep the key in state"
             assert is_secret(r.inputs["connection"]), f"{r.name}: SSH connection (private key) not secret"
             if r.type == COMMAND:
                 conn = plain(r.inputs["connection"])
@@ -151,9 +151,10 @@ def test_no_key_or_password_on_a_command_line_or_in_plain_inputs(monitor, dev):
             assert plain(r.inputs["stdin"]) == fake_key("cinder") and is_secret(r.inputs["stdin"])
             assert "--file" in script(r) and "--base64" not in script(r)
         keyring = monitor.named("controller1-keyring-glance-file")
-        assert is_secret(keyring.inputs["content"]) and fake_key("glance") in plain(keyring.inputs["content"])
-        assert [plain(keyring.inputs[k]) for k in ("owner", "group", "mode")] == ["root", "glance", "0640"]
-        assert plain(monitor.named("compute1-keyring-cinder-file").inputs["group"]) == "nova"
+        path = "/etc/ceph/ceph.client.glance.keyring"
+        assert is_secret(keyring.inputs["contents"][path]) and fake_key("glance") in plain(keyring.inputs["contents"][path])
+        assert plain(keyring.inputs["files"]) == {path: {"owner": "root", "group": "glance", "mode": "0640"}}
+        assert files_on(monitor, "compute1-keyring-cinder")["/etc/ceph/ceph.client.cinder.keyring"].attrs["group"] == "nova"
         # the stack outputs hold no key either
         assert not any(k in json.dumps(d.outputs) for k in keys)
     return settled(d.resources).apply(check)

@@ -5,10 +5,11 @@ import pytest
 from components.instances_share import compare_ids
 from conftest import STORAGE_KEYS
 from components.remote import sha256
-from harness import config_error, deploy, is_secret, plain, plan, settled, text, use_mocks
+from harness import config_error, deploy, files_on, is_secret, plain, plan, settled, text, use_mocks
 
-def stdin(monitor, name):
-    return text(monitor.named(name))
+def stdin(monitor, name, path=None):
+    """What step `name` sends on stdin, or file resource `name`'s content (of `path`, when it writes several)."""
+    return text(monitor.named(name), path)
 
 
 def script(monitor, name):
@@ -27,7 +28,7 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
     p, d = deploy(shared)
 
     def check(_):
-        conf = stdin(monitor, "controller1-cinder-config-file")
+        conf = stdin(monitor, "controller1-cinder-config-file", "/etc/cinder/cinder.conf")
         assert conf == p.configs["cinder"]
         assert "enabled_backends = ceph,nfs,gluster,lvm" in conf.splitlines()
         assert "volume_driver = cinder.volume.drivers.rbd.RBDDriver" in section(conf, "ceph")
@@ -41,14 +42,13 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
         assert section(conf, "lvm") == ["volume_backend_name = lvm", "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver",
                                         "volume_group = cinder-volumes", "target_helper = tgtadm", "target_protocol = iscsi"]
         assert "GlusterfsDriver" not in conf
-        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-nfs") == "203.0.113.42:/srv/nfs/cinder\n"
-        assert stdin(monitor, "controller1-cinder-config-file-nfs-shares-gluster") == "203.0.113.42:/cinder-gluster\n"
-        # the restarts see the shares files too
+        files = files_on(monitor, "controller1-cinder-config-file")
+        assert files["/etc/cinder/nfs_shares_nfs"].content == "203.0.113.42:/srv/nfs/cinder\n"
+        assert files["/etc/cinder/nfs_shares_gluster"].content == "203.0.113.42:/cinder-gluster\n"
+        # the restarts see the shares files too: the three contents' hashes and their one write
         trig = plain(monitor.named("controller1-cinder-config-restart-cinder-volume").inputs["triggers"])
-        files = ["controller1-cinder-config-file", "controller1-cinder-config-file-nfs-shares-nfs",
-                 "controller1-cinder-config-file-nfs-shares-gluster"]
-        assert sorted(trig[:3]) == sorted(sha256(stdin(monitor, f)) for f in files)
-        assert trig[3:] == [f"written-{f}" for f in files]
+        assert len(files) == 3 and sorted(trig[:3]) == sorted(sha256(f.content) for f in files.values())
+        assert trig[3:] == ["written-controller1-cinder-config-file"]
     return settled(d.resources).apply(check)
 
 
@@ -125,7 +125,7 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
         assert "Domain = cloud.example" in stdin(monitor, "compute1-instances-idmapd")
         assert [r.name for r in monitor.registrations if "qemu-conf" in r.name] == []  # instances are not on gluster
         for r in monitor.commands():
-            body = str(plain(r.inputs.get("create", ""))) + str(text(r))
+            body = str(plain(r.inputs.get("create", ""))) + str(plain(r.inputs.get("contents", r.inputs.get("stdin"))))
             assert "StrictHostKeyChecking no" not in body and "no_root_squash" not in body, r.name
     return settled(d.resources).apply(check)
 
@@ -208,7 +208,7 @@ def test_gluster_instances_turn_dynamic_ownership_off(monitor, shared):
     _, d = deploy(shared)
 
     def check(_):
-        assert stdin(monitor, "compute1-migration-libvirt-file-qemu-conf").endswith("dynamic_ownership = 0\n")
+        assert stdin(monitor, "compute1-migration-libvirt-file", "/etc/libvirt/qemu.conf").endswith("dynamic_ownership = 0\n")
         mount = script(monitor, "compute1-instances-mount")
         assert "203.0.113.41:/cinder-vol /var/lib/nova/instances glusterfs" in mount
         assert "mount \"$dir\"" not in mount and "fstab only" in mount
@@ -221,13 +221,15 @@ def test_nova_ssh_uses_pinned_known_hosts(monitor, shared):
     _, d = deploy(shared, {"ssh_private_key": "k", "nova_ssh_private_key": "NOVA-PRIVATE-KEY"})
 
     def check(_):
-        known = stdin(monitor, "compute1-migration-ssh-known-hosts")
+        ssh = files_on(monitor, "compute1-migration-ssh")
+        known = ssh["/var/lib/nova/.ssh/known_hosts"].content
         assert known == (f"compute1,203.0.113.21 {shared['hosts']['compute1']['host_key']}\n"
                          f"compute2,203.0.113.22 {shared['hosts']['compute2']['host_key']}\n")
-        assert "StrictHostKeyChecking yes" in stdin(monitor, "compute1-migration-ssh-config")
-        key_file = monitor.named("compute1-migration-ssh-id-ed25519")
-        assert is_secret(key_file.inputs["content"]) and plain(key_file.inputs["content"]) == "NOVA-PRIVATE-KEY"
-        assert plain(key_file.inputs["mode"]) == "0600" and "content" in key_file.secret_outputs
+        assert "StrictHostKeyChecking yes" in ssh["/var/lib/nova/.ssh/config"].content
+        key_file = ssh["/var/lib/nova/.ssh/id_ed25519"]
+        assert is_secret(key_file.r.inputs["contents"][key_file.path]) and key_file.content == "NOVA-PRIVATE-KEY"
+        assert key_file.attrs["mode"] == "0600" and "contents" in key_file.r.secret_outputs
+        assert {f.attrs["owner"] for f in ssh.values()} == {"nova"}
         assert "live_migration_scheme = ssh" in stdin(monitor, "compute1-nova-config-file")
         assert "listen_tcp = 0" in stdin(monitor, "compute1-migration-libvirt-file")
     return settled(d.resources).apply(check)
