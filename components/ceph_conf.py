@@ -1,4 +1,6 @@
-"""ceph.conf on a Ceph client host, and the directories its `[client]` admin sockets and logs need."""
+"""What a Ceph client host gets: ceph.conf, exactly the keyrings its services use (owner, group and mode per
+client), and on a compute the directories of qemu's `[client]` admin sockets and logs. They are written together,
+in one SSH session, once the cephx users exist."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,7 +9,24 @@ from typing import Optional
 import pulumi
 
 from .base import Component
-from .remote import Target, q, run, write_file
+from .remote import Target, write_files
+from .render import render
+
+
+@dataclass
+class Keyring:
+    path: str
+    """/etc/ceph/<cluster>.client.<name>.keyring"""
+    client: str
+    """Client name without `client.`."""
+    key: pulumi.Output[str]
+    """The client's key (secret)."""
+    owner: str
+    group: str
+    mode: str
+
+    def content(self) -> pulumi.Output[str]:
+        return pulumi.Output.secret(self.key.apply(lambda k: render("keyring.j2", name=self.client, key=k)))
 
 
 @dataclass
@@ -17,6 +36,7 @@ class CephConfArgs:
     """/etc/ceph/<cluster>.conf"""
     content: str
     """Rendered ceph.conf; it holds no secret, so qemu and every service can read it (0644)."""
+    keyrings: list[Keyring] = field(default_factory=list)
     runtime_dirs: list[str] = field(default_factory=list)
     """Admin socket and log directories qemu writes to (computes only)."""
     runtime_owner: str = "libvirt-qemu"
@@ -24,16 +44,12 @@ class CephConfArgs:
 
 
 class CephConf(Component):
+    """`opts.depends_on`: the cephx users whose keys the keyrings hold."""
+
     def __init__(self, name: str, args: CephConfArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:ceph:Conf", name, opts)
-        self.file = write_file(f"{name}-file", args.target, args.path, args.content,
-                               owner="root", group="root", mode="0644", parent=self)
-        self.dirs = None
-        if args.runtime_dirs:
-            owner = f"{args.runtime_owner}:{args.runtime_group}"
-            script = "\n".join(
-                f'd={q(d)}\n[ -d "$d" ] && [ "$(stat -c %U:%G:%a "$d")" = {q(owner + ":755")} ] || '
-                f'install -d -o {q(args.runtime_owner)} -g {q(args.runtime_group)} -m 0755 "$d"'
-                for d in args.runtime_dirs)
-            self.dirs = run(f"{name}-dirs", args.target, script, parent=self)
+        files = [(args.path, args.content, "root", "root", "0644"),
+                 *((k.path, k.content(), k.owner, k.group, k.mode) for k in args.keyrings)]
+        self.files = write_files(f"{name}-files", args.target, files, parent=self,
+                                 dirs=[(d, args.runtime_owner, args.runtime_group, "0755") for d in args.runtime_dirs])
         self.register_outputs({})

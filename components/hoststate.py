@@ -23,11 +23,15 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Resou
 from .ssh import RemoteError, checked, ssh  # noqa: F401  (ssh: what the tests stand in for)
 
 
-def write_files_script(files: list[tuple[str, str, str, str, int]]) -> str:
-    """Install the files (path, owner, group, mode, length) from stdin, where their contents follow each other,
-    each atomically: a temp file beside it, 0600 until it has its owner and mode, renamed over it only when the
-    content or attributes differ."""
-    lines = ["""put() {
+def write_files_script(files: list[tuple[str, str, str, str, int]],
+                       dirs: list[tuple[str, str, str, str]] = ()) -> str:
+    """Make the directories (path, owner, group, mode) and install the files (path, owner, group, mode, length)
+    from stdin, where their contents follow each other, each atomically: a temp file beside it, 0600 until it has
+    its owner and mode, renamed over it only when the content or attributes differ."""
+    lines = ["""dir() {
+  [ -d "$1" ] && [ "$(stat -c %U:%G:%a "$1")" = "$2:$3:$5" ] || { install -d -o "$2" -g "$3" -m "$4" "$1"; echo "dir $1"; }
+}
+put() {
   f=$1
   d=$(dirname "$f")
   [ -d "$d" ] || mkdir -p "$d"
@@ -45,6 +49,8 @@ def write_files_script(files: list[tuple[str, str, str, str, int]]) -> str:
 }
 tmp=
 trap 'rm -f "$tmp"' EXIT"""]
+    for path, owner, group, mode in dirs:
+        lines.append(" ".join(shlex.quote(str(a)) for a in ("dir", path, owner, group, mode, f"{int(mode, 8):o}")))
     for path, owner, group, mode, length in files:
         # stat's %a is the mode without its leading zero
         lines.append(" ".join(shlex.quote(str(a)) for a in ("put", path, owner, group, mode, length, f"{int(mode, 8):o}")))
@@ -60,10 +66,16 @@ def sha256(text: str) -> str:
 ATTRS = ("owner", "group", "mode")
 
 
-def read_files_script(paths: list[str]) -> str:
-    """Per path one line: `owner group mode sha256`, or MISSING."""
-    return "\n".join(f'f={shlex.quote(p)}\nif [ -f "$f" ]; then echo "$(stat -c "%U %G %a" "$f") '
-                     f'$(sha256sum < "$f" | cut -d" " -f1)"; else echo MISSING; fi' for p in paths) + "\n"
+def read_files_script(paths: list[str], dirs: list[str] = ()) -> str:
+    """Per file one line, `owner group mode sha256` or MISSING; then per directory `owner group mode` or MISSING."""
+    return "\n".join([*(f'f={shlex.quote(p)}\nif [ -f "$f" ]; then echo "$(stat -c "%U %G %a" "$f") '
+                        f'$(sha256sum < "$f" | cut -d" " -f1)"; else echo MISSING; fi' for p in paths),
+                      *(f'd={shlex.quote(d)}\nif [ -d "$d" ]; then stat -c "%U %G %a" "$d"; else echo MISSING; fi'
+                        for d in dirs)]) + "\n"
+
+
+def _attrs(owner: str, group: str, mode: str) -> dict:
+    return {"owner": owner, "group": group, "mode": f"0{mode}" if len(mode) == 3 else mode}
 
 
 class RemoteFilesProvider(ResourceProvider):
@@ -74,7 +86,8 @@ class RemoteFilesProvider(ResourceProvider):
         paths = sorted(props["files"])
         contents = [props["contents"][p] for p in paths]
         specs = [(p, *(props["files"][p][k] for k in ATTRS), len(c.encode())) for p, c in zip(paths, contents)]
-        checked(props["connection"], write_files_script(specs), "".join(contents), f"writing {', '.join(paths)}")
+        dirs = [(d, *(a[k] for k in ATTRS)) for d, a in sorted((props.get("dirs") or {}).items())]
+        checked(props["connection"], write_files_script(specs, dirs), "".join(contents), f"writing {', '.join(paths)}")
         # `written` changes with every write, a restored drift included: the services that read the files restart on it
         return {**props, "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "written": secrets.token_hex(8)}
 
@@ -90,6 +103,7 @@ class RemoteFilesProvider(ResourceProvider):
         known = isinstance(contents, dict) and all(isinstance(c, str) for c in contents.values())
         wanted = {p: sha256(c) for p, c in contents.items()} if known else None
         changed = [k for k, same in (("files", olds.get("files") == news.get("files")),
+                                     ("dirs", (olds.get("dirs") or {}) == (news.get("dirs") or {})),
                                      ("contents", olds.get("sha256") == wanted)) if not same]
         replaces = []
         if olds.get("connection", {}).get("host") != news["connection"]["host"]:
@@ -97,9 +111,9 @@ class RemoteFilesProvider(ResourceProvider):
         return DiffResult(changes=bool(changed or replaces), replaces=replaces, delete_before_replace=False)
 
     def read(self, id_: str, props: dict) -> ReadResult:
-        paths = sorted(props["files"])
-        lines = checked(props["connection"], read_files_script(paths), what="reading files").splitlines()
-        if len(lines) != len(paths) or all(line == "MISSING" for line in lines):
+        paths, dirs = sorted(props["files"]), sorted(props.get("dirs") or {})
+        lines = checked(props["connection"], read_files_script(paths, dirs), what="reading files").splitlines()
+        if len(lines) != len(paths) + len(dirs) or all(line == "MISSING" for line in lines[:len(paths)]):
             return ReadResult(None, {})      # gone: the next `pulumi up` creates them again
         files, hashes = {}, {}
         for path, line in zip(paths, lines):
@@ -107,10 +121,11 @@ class RemoteFilesProvider(ResourceProvider):
                 files[path], hashes[path] = props["files"][path], "missing"
                 continue
             owner, group, mode, digest = line.split()[:4]
-            files[path] = {"owner": owner, "group": group, "mode": f"0{mode}" if len(mode) == 3 else mode}
-            hashes[path] = digest
+            files[path], hashes[path] = _attrs(owner, group, mode), digest
+        found = {d: _attrs(*line.split()[:3]) if line != "MISSING" else {"owner": "missing"}
+                 for d, line in zip(dirs, lines[len(paths):])}
         # content is not read back: drift shows as a different sha256, and `up --refresh` rewrites the file
-        return ReadResult(id_, {**props, "files": files, "sha256": hashes})
+        return ReadResult(id_, {**props, "files": files, "sha256": hashes, **({"dirs": found} if dirs else {})})
 
     def delete(self, _id: str, _props: dict) -> None:
         # a service's config or keyring is left in place when the stack lets go of it: removing it would break
@@ -123,14 +138,15 @@ class RemoteFiles(Resource):
     written: pulumi.Output[str]
 
     def __init__(self, name: str, connection: pulumi.Input[dict], files: list[tuple], host: str,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 dirs: list[tuple] = (), opts: Optional[pulumi.ResourceOptions] = None):
         """`files`: (path, content, owner, group, mode); a content that is an Output (a key) keeps all of them
-        secret."""
+        secret. `dirs`: (path, owner, group, mode), directories made (before the files) and read back too."""
         secret = any(isinstance(f[1], pulumi.Output) for f in files)
         super().__init__(RemoteFilesProvider(), name, {
             "kind": "file", "connection": pulumi.Output.secret(connection),
             "files": {p: dict(zip(ATTRS, attrs)) for p, _, *attrs in files},
             "contents": {p: c for p, c, *_ in files}, "sha256": None, "written": None,
+            **({"dirs": {d: dict(zip(ATTRS, attrs)) for d, *attrs in dirs}} if dirs else {}),
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             additional_secret_outputs=["connection", "contents"] if secret else ["connection"])))
         self.host, self.paths = host, sorted(p for p, *_ in files)

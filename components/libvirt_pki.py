@@ -101,33 +101,41 @@ class CertificateAuthority(Resource):
                          pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["key_pem"])))
 
 
-CERT_FIELDS = ("ca_cert", "common_name", "dns_names", "ip_addresses", "usage", "days")
+CERT_FIELDS = ("ca_cert", "common_name", "dns_names", "ip_addresses", "days")
 
 
-class CertProvider(ResourceProvider):
+class CertsProvider(ResourceProvider):
+    """A compute's server and client certificates, made together (they name the same host, from the same CA)."""
+
     def create(self, props: dict) -> CreateResult:
-        cert, key = issue(*(props[k] for k in ("ca_cert", "ca_key", "common_name", "dns_names", "ip_addresses",
-                                               "usage")), int(props["days"]))
-        return CreateResult(f"{props['usage']}:{props['common_name']}", {**props, "cert_pem": cert, "key_pem": key})
+        out = {**props}
+        for usage in ("server", "client"):
+            out[f"{usage}_cert_pem"], out[f"{usage}_key_pem"] = issue(
+                *(props[k] for k in ("ca_cert", "ca_key", "common_name", "dns_names", "ip_addresses")), usage,
+                int(props["days"]))
+        return CreateResult(f"certificates:{props['common_name']}", out)
 
     def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
-        """Anything the certificate says (or its CA) changed: a new one, with a new key."""
+        """Anything the certificates say (or their CA) changed: new ones, with new keys."""
         replaces = [k for k in CERT_FIELDS if str(olds.get(k)) != str(news.get(k))]
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 
 
-class Certificate(Resource):
-    cert_pem: pulumi.Output[str]
-    key_pem: pulumi.Output[str]
+class Certificates(Resource):
+    server_cert_pem: pulumi.Output[str]
+    server_key_pem: pulumi.Output[str]
+    client_cert_pem: pulumi.Output[str]
+    client_key_pem: pulumi.Output[str]
 
     def __init__(self, name: str, ca_cert: pulumi.Input[str], ca_key: pulumi.Input[str], common_name: str,
-                 dns_names: list[str], ip_addresses: list[str], usage: str, days: int,
+                 dns_names: list[str], ip_addresses: list[str], days: int,
                  opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(CertProvider(), name, {
-            "kind": "certificate", "ca_cert": ca_cert, "ca_key": pulumi.Output.secret(ca_key),
-            "common_name": common_name, "dns_names": dns_names, "ip_addresses": ip_addresses, "usage": usage,
-            "days": days, "cert_pem": None, "key_pem": None,
-        }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["ca_key", "key_pem"])))
+        super().__init__(CertsProvider(), name, {
+            "kind": "certificates", "ca_cert": ca_cert, "ca_key": pulumi.Output.secret(ca_key),
+            "common_name": common_name, "dns_names": dns_names, "ip_addresses": ip_addresses, "days": days,
+            **{f"{u}_{k}_pem": None for u in ("server", "client") for k in ("cert", "key")},
+        }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            additional_secret_outputs=["ca_key", "server_key_pem", "client_key_pem"])))
 
 
 def names_of(host: str, address: str) -> tuple[list[str], list[str]]:
@@ -160,27 +168,26 @@ class LibvirtPki(Component):
         super().__init__("openstack-storage:libvirt:Pki", name, opts)
         host = args.target.host
         dns, ips = names_of(host, args.address)
-        child = self.child()
-        self.server, self.client = (Certificate(f"{name}-{usage}", args.ca_cert, args.ca_key, host, dns, ips, usage,
-                                                args.days, opts=child) for usage in ("server", "client"))
-        s, c = self.server, self.client
+        self.certs = c = Certificates(f"{name}-certs", args.ca_cert, args.ca_key, host, dns, ips, args.days,
+                                      opts=self.child())
         # secret on their way to the hosts whatever the engine does with the outputs
-        s_key, c_key = pulumi.Output.secret(s.key_pem), pulumi.Output.secret(c.key_pem)
+        s_key, c_key = pulumi.Output.secret(c.server_key_pem), pulumi.Output.secret(c.client_key_pem)
+        s_cert, c_cert = c.server_cert_pem, c.client_cert_pem
         files = [(CA_PATH, args.ca_cert, "root", "0644"),
-                 (f"{LIBVIRT_DIR}/servercert.pem", s.cert_pem, "root", "0644"),
+                 (f"{LIBVIRT_DIR}/servercert.pem", s_cert, "root", "0644"),
                  (f"{LIBVIRT_DIR}/private/serverkey.pem", s_key, "root", "0600"),
-                 (f"{LIBVIRT_DIR}/clientcert.pem", c.cert_pem, "root", "0644"),
+                 (f"{LIBVIRT_DIR}/clientcert.pem", c_cert, "root", "0644"),
                  (f"{LIBVIRT_DIR}/private/clientkey.pem", c_key, "root", "0600")]
         if args.native_tls:     # qemu runs as its own user: its keys are readable by qemu's group only
             files += [(f"{QEMU_DIR}/ca-cert.pem", args.ca_cert, "root", "0644"),
-                      (f"{QEMU_DIR}/server-cert.pem", s.cert_pem, "root", "0644"),
+                      (f"{QEMU_DIR}/server-cert.pem", s_cert, "root", "0644"),
                       (f"{QEMU_DIR}/server-key.pem", s_key, args.qemu_group, "0640"),
-                      (f"{QEMU_DIR}/client-cert.pem", c.cert_pem, "root", "0644"),
+                      (f"{QEMU_DIR}/client-cert.pem", c_cert, "root", "0644"),
                       (f"{QEMU_DIR}/client-key.pem", c_key, args.qemu_group, "0640")]
         self.files = write_files(f"{name}-files", args.target,
                                  [(path, content, "root", group, mode) for path, content, group, mode in files],
                                  parent=self)
-        self.fingerprint = pulumi.Output.all(args.ca_cert, s.cert_pem, c.cert_pem).apply(
+        self.fingerprint = pulumi.Output.all(args.ca_cert, s_cert, c_cert).apply(
             lambda pems: sha256("".join(pems)))
         self.register_outputs({"fingerprint": self.fingerprint})
 

@@ -13,14 +13,13 @@ from pulumi.runtime import config as runtime_config
 from . import cinder, glance, nova
 from .base import resources_in
 from .ceph_client import CephClient, CephClientArgs
-from .ceph_conf import CephConf, CephConfArgs
+from .ceph_conf import CephConf, CephConfArgs, Keyring
 from .ceph_pool import CephPool, CephPoolArgs
 from .config import PROJECT, SECRET_KEYS, StackConfig, load
 from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
 from .hoststate import RemoteFiles
 from .image import Image, ImageArgs, sha256_file, uploaded_format
 from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
-from .keyring import CephKeyring, CephKeyringArgs
 from .libvirt_pki import LibvirtPki, LibvirtPkiArgs, migration_ca
 from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
 from .lvm import LvmBackend, LvmBackendArgs
@@ -158,15 +157,12 @@ def _ceph(p: Plan, w: _Wiring) -> dict:
     }
     computes = set(cfg.hosts_with("nova-compute"))
     for host, placed in sorted(cfg.keyrings().items()):
-        conf = w.add(CephConf(f"{host}-ceph-conf", CephConfArgs(
-            hosts[host], ceph.conf_path(), p.ceph_conf[host],
+        keyrings = [Keyring(ceph.keyring_path(c), c, clients[c].key, *attrs) for c, attrs in sorted(placed.items())]
+        w.add(CephConf(f"{host}-ceph", CephConfArgs(
+            hosts[host], ceph.conf_path(), p.ceph_conf[host], keyrings,
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
-            runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group)), host)
-        for client, (owner, group, mode) in sorted(placed.items()):
-            path = ceph.keyring_path(client)
-            w.add(CephKeyring(f"{host}-keyring-{client}",
-                              CephKeyringArgs(hosts[host], path, client, clients[client].key, owner, group, mode),
-                              opts=pulumi.ResourceOptions(depends_on=[clients[client], conf])), host)
+            runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group),
+            opts=pulumi.ResourceOptions(depends_on=[clients[c] for c in sorted(placed)])), host)
     return clients
 
 

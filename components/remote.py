@@ -116,10 +116,11 @@ def run_local(name: str, script: str, *, parent: Optional[pulumi.Resource] = Non
 
 
 def write_files(name: str, target: Target, files: Sequence[tuple], *, parent: pulumi.Resource,
-                depends_on: Sequence[pulumi.Resource] = ()) -> RemoteFiles:
-    """Files that change together, `(path, content, owner, group, mode)` each: written in one SSH session, read
-    back on refresh in one. Secret content (a keyring, a private key) stays secret."""
-    return RemoteFiles(name, target.connection, list(files), target.host,
+                depends_on: Sequence[pulumi.Resource] = (), dirs: Sequence[tuple] = ()) -> RemoteFiles:
+    """Files that change together, `(path, content, owner, group, mode)` each, and the directories `(path, owner,
+    group, mode)` they go with: written in one SSH session, read back on refresh in one. Secret content (a
+    keyring, a private key) stays secret."""
+    return RemoteFiles(name, target.connection, list(files), target.host, list(dirs),
                        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*getattr(parent, "after", []), *depends_on]))
 
 

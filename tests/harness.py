@@ -117,9 +117,9 @@ class Mocks(pulumi.runtime.Mocks):
             outputs["written"] = f"written-{args.name}"
         if kind == "ceph-client":
             outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
-        if kind in ("ca", "certificate"):    # what the providers make, made the same way
-            from components.libvirt_pki import CaProvider, CertProvider
-            provider = CaProvider() if kind == "ca" else CertProvider()
+        if kind in ("ca", "certificates"):    # what the providers make, made the same way
+            from components.libvirt_pki import CaProvider, CertsProvider
+            provider = CaProvider() if kind == "ca" else CertsProvider()
             outputs = provider.create(plain(args.inputs)).outs
         return f"{args.name}-id", outputs
 

@@ -191,3 +191,26 @@ def test_one_login_per_host_however_many_reads():
         transport.alive = False                 # sshd restarted: one new login, then pooled again
         assert ssh.ssh(a, "true") == (0, "ok\n", "ok\n") and ssh.ssh(a, "true")[0] == 0
         assert len(logins) == 3
+
+
+def test_files_and_dirs_scripts_write_then_find_nothing_to_do_and_read_back(tmp_path):
+    """The scripts the file provider runs, here on this machine: a first run writes (multi-byte content and an
+    empty file included), a second changes nothing, and the read-back sees owner, mode, hash and a missing file."""
+    import os
+    import subprocess
+    files = [(f"{tmp_path}/etc/a.conf", "héllo\n", "root", "root", "0640"), (f"{tmp_path}/b", "", "root", "root", "0600"),
+             (f"{tmp_path}/c", "x\n" * 3, "nobody", "nogroup", "0644")]
+    dirs = [(f"{tmp_path}/run/guests", "nobody", "nogroup", "0755")]
+    script = hoststate.write_files_script([(p, o, g, m, len(c.encode())) for p, c, o, g, m in files], dirs)
+    runs = [subprocess.run(["bash", "-c", "set -eu\n" + script], input="".join(c for _, c, *_ in files),
+                           capture_output=True, text=True) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert runs[0].stdout.count("changed ") == 3 and f"dir {tmp_path}/run/guests" in runs[0].stdout
+    assert runs[1].stdout.split() == ["unchanged", files[0][0], "unchanged", files[1][0], "unchanged", files[2][0]]
+    assert open(files[0][0], encoding="utf-8").read() == "héllo\n" and os.path.getsize(files[1][0]) == 0
+    read = subprocess.run(["bash", "-c", hoststate.read_files_script([p for p, *_ in files] + [f"{tmp_path}/gone"],
+                                                                     [d for d, *_ in dirs])],
+                          capture_output=True, text=True).stdout.splitlines()
+    assert read == [f"root root 640 {sha256('héllo' + chr(10))}", f"root root 600 {sha256('')}",
+                    f"nobody nogroup 644 {sha256('x' + chr(10) * 1 + 'x' + chr(10) + 'x' + chr(10))}", "MISSING",
+                    "nobody nogroup 755"]

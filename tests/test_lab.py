@@ -164,7 +164,7 @@ def test_drift_is_seen_on_refresh_and_put_back(lab):
     sh("compute1", "echo 'debug = true' >> /etc/nova/nova.conf; chmod 0644 /etc/ceph/ceph.client.cinder.keyring")
     assert lab.changes() == {}, "a plain preview must not notice (and must not touch) the hosts"
     drift = lab.changes("--refresh")
-    assert {"ceph-client-glance-ensure", "compute1-nova-config-file", "compute1-keyring-cinder-file"} <= set(drift)
+    assert {"ceph-client-glance-ensure", "compute1-nova-config-file", "compute1-ceph-files"} <= set(drift)
     services = {"compute1": ["nova-compute"], "compute2": ["nova-compute"], "controller": ["cinder-volume"]}
     before = pids(lab, services)
     lab.pulumi("up", "--yes", "--skip-preview", "--refresh")

@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from components.libvirt_pki import CertProvider, issue, make_ca
+from components.libvirt_pki import CertsProvider, issue, make_ca
 from components.remote import sha256
 from harness import config_error, deploy, files_on, is_secret, plain, plan, settled, text
 
@@ -60,8 +60,9 @@ def test_every_compute_gets_its_certificates_in_libvirts_and_qemus_paths(monitor
                 for key in (f"/etc/pki/libvirt/private/{usage}key.pem", f"/etc/pki/qemu/{usage}-key.pem"):
                     assert is_secret(files[key].r.inputs["contents"][key]) and "contents" in files[key].r.secret_outputs
                     assert "PRIVATE KEY" in files[key].content
-                cert = monitor.named(f"{host}-libvirt-pki-{usage}")
-                assert {"ca_key", "key_pem"} <= set(cert.secret_outputs) and is_secret(cert.inputs["ca_key"])
+            certs = monitor.named(f"{host}-libvirt-pki-certs")
+            assert {"ca_key", "server_key_pem", "client_key_pem"} <= set(certs.secret_outputs)
+            assert is_secret(certs.inputs["ca_key"])
         # the two computes share the CA, not their keys
         keys = {files_of(monitor, h)["/etc/pki/libvirt/private/serverkey.pem"].content for h in ("compute1", "compute2")}
         assert len(keys) == 2
@@ -109,8 +110,8 @@ def test_a_new_compute_gets_certificates_too(monitor, dev_full):
 def test_a_changed_name_address_or_ca_issues_a_new_certificate():
     ca, key = make_ca("test CA")
     old = {"ca_cert": ca, "ca_key": key, "common_name": "compute1", "dns_names": ["compute1"],
-           "ip_addresses": ["203.0.113.21"], "usage": "server", "days": 825}
-    p = CertProvider()
+           "ip_addresses": ["203.0.113.21"], "days": 825}
+    p = CertsProvider()
     assert not p.diff("id", old, dict(old)).changes
     for field, value in (("ip_addresses", ["203.0.113.99"]), ("dns_names", ["compute9"]), ("ca_cert", make_ca("b")[0])):
         d = p.diff("id", old, {**old, field: value})
@@ -138,7 +139,7 @@ def test_a_ca_the_stack_supplies_signs_the_certificates(monitor, dev_full):
         assert files["/etc/pki/CA/cacert.pem"].content == ca
         check_cert(files["/etc/pki/libvirt/clientcert.pem"].content, ca, "compute1",
                    dev_full["hosts"]["compute1"]["address"], "client")
-        assert is_secret(monitor.named("compute1-libvirt-pki-server").inputs["ca_key"])
+        assert is_secret(monitor.named("compute1-libvirt-pki-certs").inputs["ca_key"])
     return settled(d.resources).apply(check)
 
 

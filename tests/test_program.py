@@ -24,19 +24,19 @@ def test_dependency_chain_pool_client_keyring_secret_nova_conf_restart(monitor, 
     _, d = deploy(dev)
 
     def check(_):
-        chain = ["ceph-pool-vms-ensure", "ceph-client-cinder-ensure", "compute1-keyring-cinder-file",
+        chain = ["ceph-pool-vms-ensure", "ceph-client-cinder-ensure", "compute1-ceph-files",
                  "compute1-libvirt-secret-set", "compute1-nova-config-file",
                  "compute1-nova-config-restart-nova-compute"]
         for later, earlier in zip(chain[1:], chain):
             assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
         # and the other way round would be a cycle: the engine must not wait in reverse
-        assert not monitor.depends_on("ceph-client-cinder-ensure", "compute1-keyring-cinder-file")
+        assert not monitor.depends_on("ceph-client-cinder-ensure", "compute1-ceph-files")
         # the client waits for every pool its caps name, and only those
         assert monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-images-ensure")
         assert not monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-volumes-ensure")
         # cinder.conf waits for the keyrings and ceph.conf on its own host, not for the computes
-        assert monitor.depends_on("controller1-cinder-config-file", "controller1-keyring-cinder-backup-file")
-        assert monitor.depends_on("controller1-cinder-config-file", "controller1-ceph-conf-file")
+        assert monitor.depends_on("controller1-cinder-config-file", "controller1-ceph-files")
+        assert monitor.depends_on("controller1-ceph-files", "ceph-client-cinder-backup-ensure")
         assert not monitor.depends_on("controller1-cinder-config-file", "compute1-libvirt-secret-set")
         # independent hosts stay parallel
         assert not monitor.depends_on("compute2-nova-config-file", "compute1-libvirt-secret-set")
@@ -77,11 +77,11 @@ def test_rendered_configs_reach_exactly_their_hosts(monitor, dev):
         glance = stdin(monitor.named("controller1-glance-config-file")).splitlines()
         assert "enabled_backends = rbd:rbd" in glance and "show_image_direct_url = true" in glance
         assert glance.index("rbd_store_pool = images") > glance.index("[rbd]")
-        ceph_conf = stdin(monitor.named("compute2-ceph-conf-file")).splitlines()
+        ceph_conf = files_on(monitor, "compute2-ceph-files")["/etc/ceph/ceph.conf"].content.splitlines()
         assert "fsid = 6f0c4d2e-3b7a-4c55-9a61-0d2b8e4f7a10" in ceph_conf and "[client]" in ceph_conf
         assert "rbd_cache = true" in ceph_conf
         assert "admin_socket = /var/run/ceph/guests/$cluster-$type.$id.$pid.$cctid.asok" in ceph_conf
-        controller = stdin(monitor.named("controller1-ceph-conf-file")).splitlines()
+        controller = files_on(monitor, "controller1-ceph-files")["/etc/ceph/ceph.conf"].content.splitlines()
         assert "rbd_cache = true" in controller and not [l for l in controller if l.startswith(("admin_socket", "log_file"))]
     return settled(d.resources).apply(check)
 
@@ -150,11 +150,11 @@ def test_no_key_or_password_on_a_command_line_or_in_plain_inputs(monitor, dev):
             r = monitor.named(f"{compute}-libvirt-secret-set")
             assert plain(r.inputs["stdin"]) == fake_key("cinder") and is_secret(r.inputs["stdin"])
             assert "--file" in script(r) and "--base64" not in script(r)
-        keyring = monitor.named("controller1-keyring-glance-file")
-        path = "/etc/ceph/ceph.client.glance.keyring"
-        assert is_secret(keyring.inputs["contents"][path]) and fake_key("glance") in plain(keyring.inputs["contents"][path])
-        assert plain(keyring.inputs["files"]) == {path: {"owner": "root", "group": "glance", "mode": "0640"}}
-        assert files_on(monitor, "compute1-keyring-cinder")["/etc/ceph/ceph.client.cinder.keyring"].attrs["group"] == "nova"
+        keyring = files_on(monitor, "controller1-ceph-files")["/etc/ceph/ceph.client.glance.keyring"]
+        assert is_secret(keyring.r.inputs["contents"][keyring.path]) and fake_key("glance") in keyring.content
+        assert keyring.attrs == {"owner": "root", "group": "glance", "mode": "0640"}
+        assert not is_secret(keyring.r.inputs["contents"]["/etc/ceph/ceph.conf"])       # ceph.conf holds no key
+        assert files_on(monitor, "compute1-ceph-files")["/etc/ceph/ceph.client.cinder.keyring"].attrs["group"] == "nova"
         # the stack outputs hold no key either
         assert not any(k in json.dumps(d.outputs) for k in keys)
     return settled(d.resources).apply(check)
@@ -336,7 +336,7 @@ def test_actions_are_remote_commands_and_only_host_state_is_dynamic(monitor, dev
         dynamic = [r for r in monitor.registrations if r.type == "pulumi-python:dynamic:Resource"]
         # on hosts: only what reads itself back; the migration PKI is made where pulumi runs and touches no host
         assert {plain(r.inputs["kind"]) for r in dynamic if "connection" in r.inputs} == {"file", "ceph-client"}
-        assert {plain(r.inputs["kind"]) for r in dynamic if "connection" not in r.inputs} == {"ca", "certificate"}
+        assert {plain(r.inputs["kind"]) for r in dynamic if "connection" not in r.inputs} == {"ca", "certificates"}
         commands = monitor.of_kind("step")
         assert {r.name for r in commands} >= {"ceph-pool-vms-ensure", "compute1-libvirt-secret-set",
                                               "controller1-cinder-config-restart-cinder-volume"}
@@ -398,7 +398,7 @@ def test_connection_bounds_come_from_the_stack(monitor, dev):
 
 
 # The example stack's components that run steps on hosts (cephx clients and files are read-back resources).
-STEP_OWNERS = {"ceph:Conf", "ceph:Pool", "cinder:Config", "glance:Config", "libvirt:Config", "libvirt:Secret",
+STEP_OWNERS = {"ceph:Pool", "cinder:Config", "glance:Config", "libvirt:Config", "libvirt:Secret",
                "nova:Config", "nova:LiveMigration"}
 
 
