@@ -87,7 +87,11 @@ class Lab:
         return {c: sh("storage1", f"ceph auth get-key client.{c}").strip() for c in CLIENTS}
 
     def sshd_logins(self) -> int:
-        return sum(p.read_text().count("Accepted publickey") for p in RUN.glob("hosts/*/log/sshd.log"))
+        return sum(self.sshd_logins_by_host().values())
+
+    def sshd_logins_by_host(self) -> dict[str, int]:
+        return {p.parent.parent.name: p.read_text().count("Accepted publickey")
+                for p in RUN.glob("hosts/*/log/sshd.log")}
 
 
 def hosts_up() -> bool:

@@ -120,6 +120,18 @@ def test_a_second_up_changes_nothing_and_runs_no_remote_command(lab):
     assert lab.sshd_logins() == before
 
 
+def test_a_refresh_logs_in_to_each_host_at_most_once(lab):
+    """`up --refresh` reads every file and cephx user back: all of a host's reads share one SSH login (compute2's
+    goes through compute1's, which is compute1's own login too)."""
+    before = lab.sshd_logins_by_host()
+    out = lab.pulumi("up", "--yes", "--skip-preview", "--refresh", "--expect-no-changes")
+    assert "created" not in out and "updated" not in out, out[-1500:]
+    after = lab.sshd_logins_by_host()
+    logins = {h: after[h] - before.get(h, 0) for h in after}
+    read = {h for h in lab.cfg().hosts}      # every host has a file or cephx user the stack reads back
+    assert {h for h, n in logins.items() if n} == read and max(logins.values()) == 1, logins
+
+
 def pids(lab, services: dict[str, list[str]]) -> dict:
     return {(h, s): sh(h, f"supervisorctl pid {s}").strip() for h, names in services.items() for s in names}
 

@@ -83,7 +83,7 @@ def test_live_migration_is_refused_without_the_certificates(guest):
         assert r.returncode != 0 and "TLS" in r.stderr, r.stderr
         assert "running" in virsh("compute1", "domstate", name).stdout
         # the program sees the missing file on refresh
-        assert lab.changes("--refresh").get("compute1-libvirt-pki-etc-pki-libvirt-clientcert") == "create"
+        assert lab.changes("--refresh").get("compute1-libvirt-pki-files") == "update"
     finally:
         lab.pulumi("up", "--yes", "--skip-preview", "--refresh")     # and puts it back
     assert sh("compute1", "test -s /etc/pki/libvirt/clientcert.pem && echo back").strip() == "back"
