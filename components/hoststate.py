@@ -87,9 +87,14 @@ class RemoteFilesProvider(ResourceProvider):
         contents = [props["contents"][p] for p in paths]
         specs = [(p, *(props["files"][p][k] for k in ATTRS), len(c.encode())) for p, c in zip(paths, contents)]
         dirs = [(d, *(a[k] for k in ATTRS)) for d, a in sorted((props.get("dirs") or {}).items())]
-        checked(props["connection"], write_files_script(specs, dirs), "".join(contents), f"writing {', '.join(paths)}")
-        # `written` changes with every write, a restored drift included: the services that read the files restart on it
-        return {**props, "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "written": secrets.token_hex(8)}
+        out = checked(props["connection"], write_files_script(specs, dirs), "".join(contents),
+                      f"writing {', '.join(paths)}")
+        # `written` changes with every write, a restored drift included: the restarts of the services that read the
+        # files are triggered by it, and `changed` (what the write really changed on the host) tells them whether to
+        # restart: a new stack on hosts that already have these files restarts nothing
+        changed = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith(("changed ", "dir "))]
+        return {**props, "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "written": secrets.token_hex(8),
+                "changed": changed}
 
     def create(self, props: dict) -> CreateResult:
         return CreateResult(f"{props['connection']['host']}:{min(props['files'])}", self._write(props))
@@ -136,6 +141,7 @@ class RemoteFilesProvider(ResourceProvider):
 class RemoteFiles(Resource):
     sha256: pulumi.Output[dict]
     written: pulumi.Output[str]
+    changed: pulumi.Output[list]
 
     def __init__(self, name: str, connection: pulumi.Input[dict], files: list[tuple], host: str,
                  dirs: list[tuple] = (), opts: Optional[pulumi.ResourceOptions] = None):
@@ -145,7 +151,7 @@ class RemoteFiles(Resource):
         super().__init__(RemoteFilesProvider(), name, {
             "kind": "file", "connection": pulumi.Output.secret(connection),
             "files": {p: dict(zip(ATTRS, attrs)) for p, _, *attrs in files},
-            "contents": {p: c for p, c, *_ in files}, "sha256": None, "written": None,
+            "contents": {p: c for p, c, *_ in files}, "sha256": None, "written": None, "changed": None,
             **({"dirs": {d: dict(zip(ATTRS, attrs)) for d, *attrs in dirs}} if dirs else {}),
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             additional_secret_outputs=["connection", "contents"] if secret else ["connection"])))

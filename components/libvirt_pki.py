@@ -17,7 +17,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
 from .base import Component
-from .remote import Target, sha256, write_files
+from .remote import Target, write_files
 
 CA_PATH = "/etc/pki/CA/cacert.pem"
 LIBVIRT_DIR = "/etc/pki/libvirt"
@@ -162,7 +162,7 @@ class LibvirtPkiArgs:
 
 
 class LibvirtPki(Component):
-    """`fingerprint`: a hash of the CA and both certificates, for libvirtd's restart trigger."""
+    """`files`: the CA and this compute's certificates and keys, in place (libvirtd restarts when they change)."""
 
     def __init__(self, name: str, args: LibvirtPkiArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:libvirt:Pki", name, opts)
@@ -187,9 +187,7 @@ class LibvirtPki(Component):
         self.files = write_files(f"{name}-files", args.target,
                                  [(path, content, "root", group, mode) for path, content, group, mode in files],
                                  parent=self)
-        self.fingerprint = pulumi.Output.all(args.ca_cert, s_cert, c_cert).apply(
-            lambda pems: sha256("".join(pems)))
-        self.register_outputs({"fingerprint": self.fingerprint})
+        self.register_outputs({})
 
 
 def migration_ca(m, key: Optional[pulumi.Input[str]]) -> tuple:

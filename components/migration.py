@@ -84,7 +84,7 @@ class LiveMigration(Component):
         pki = [args.pki] if args.pki else []
         self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
             args.target, LIBVIRTD_CONF, render_libvirtd(m), "root", [args.libvirtd_service], args.manager,
-            extra_files=extra, mode="0644", restart_on=[p.fingerprint for p in pki]),
+            extra_files=extra, mode="0644", reads=[p.files for p in pki]),
             opts=self.child(*pki))
         self.socket = None
         if args.manager == "systemd" and m.transport in SOCKET:

@@ -24,7 +24,12 @@ from .hoststate import RemoteFiles, sha256  # noqa: F401  (sha256 re-exported)
 
 # A restart is done when the service is back: one that is not after SETTLE seconds fails the step with the end of
 # its status or log, so `pulumi up` names the host, the service and why (a rerun after a fix restarts it again).
+# A service that runs and whose files the last write did not change is left alone (`changed` is empty).
 SETTLE = 3
+RUNNING = {
+    "systemd": "systemctl is-active --quiet {service}",
+    "supervisord": "[ \"$(supervisorctl status {service} | awk '{{print $2}}')\" = RUNNING ]",
+}
 RESTART = {
     "systemd": """systemctl restart {service} || true
 for i in $(seq {settle}); do sleep 1; systemctl is-failed --quiet {service} && break; done
@@ -42,6 +47,15 @@ if [ "$state" != RUNNING ]; then
   exit 1
 fi""",
 }
+
+
+def restart_script(service: str, manager: str, changed: list[str]) -> str:
+    """Restart `service` unless it runs and none of `changed` (the paths its files' writes changed) is there."""
+    skip = "" if changed else (f"if {RUNNING[manager].format(service=q(service))}; then\n"
+                               f"  echo {q(service + ' runs and its files are unchanged: not restarted')}\n  exit 0\nfi\n")
+    return skip + RESTART[manager].format(service=q(service), settle=SETTLE)
+
+
 # The script is read by bash from fd 3, so stdin stays free for content and secrets, and the script reads in a
 # preview exactly as it runs.
 EOF_MARK = "__openstack_storage_script__"
@@ -84,12 +98,14 @@ def q(value) -> str:
     return shlex.quote(str(value))
 
 
-def wrap(script: str) -> str:
+def wrap(script: pulumi.Input[str]) -> pulumi.Input[str]:
     """`script` as the command line of a step: bash (-eu) reads it from fd 3."""
+    if isinstance(script, pulumi.Output):
+        return script.apply(wrap)
     return f"bash -eu /dev/fd/3 3<<'{EOF_MARK}'\n{script.strip()}\n{EOF_MARK}\n"
 
 
-def run(name: str, target: Target, script: str, *, parent: pulumi.Resource,
+def run(name: str, target: Target, script: pulumi.Input[str], *, parent: pulumi.Resource,
         stdin: Optional[pulumi.Input[str]] = None, delete: Optional[str] = None,
         triggers: Optional[Sequence] = None, depends_on: Sequence[pulumi.Resource] = (),
         retain_on_delete: bool = False, rerun_on_update: bool = True) -> remote.Command:
@@ -130,11 +146,15 @@ def write_file(name: str, target: Target, path: str, content: pulumi.Input[str],
     return write_files(name, target, [(path, content, owner, group, mode)], parent=parent, depends_on=depends_on)
 
 
-def restart(name: str, target: Target, service: str, manager: str, config_hashes: Sequence[str], *,
-            parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]) -> Optional[remote.Command]:
-    """Restart `service` once now and again whenever one of its own config hashes changes."""
+def restart(name: str, target: Target, service: str, manager: str, config_hashes: Sequence, *,
+            changed: Sequence[pulumi.Output], parent: pulumi.Resource,
+            depends_on: Sequence[pulumi.Resource]) -> Optional[remote.Command]:
+    """Restart `service` once now and again whenever one of its own config hashes changes, each time only if the
+    writes it follows (`changed`: the file resources' `changed` outputs) changed a file, or it is not running."""
     if manager == "none":
         return None
+    script = pulumi.Output.all(*changed).apply(
+        lambda lists: restart_script(service, manager, sorted({p for paths in lists for p in paths or []})))
     # a changed connection (a rotated key) must not restart every service: only the triggers do
-    return run(name, target, RESTART[manager].format(service=q(service), settle=SETTLE), triggers=list(config_hashes),
-               parent=parent, depends_on=depends_on, rerun_on_update=False)
+    return run(name, target, script, triggers=list(config_hashes), parent=parent, depends_on=depends_on,
+               rerun_on_update=False)

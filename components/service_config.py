@@ -27,8 +27,9 @@ class ServiceConfigArgs:
     """Further files the services read (e.g. cinder's shares files): path -> content."""
     owner: str = "root"
     mode: str = "0640"
-    restart_on: list = field(default_factory=list)
-    """Further inputs whose change restarts the services too (e.g. a hash of the certificates they load)."""
+    reads: list = field(default_factory=list)
+    """Further file resources (RemoteFiles) the services read, e.g. a compute's certificates: written first, and
+    their changes restart the services too."""
 
 
 class ServiceConfig(Component):
@@ -47,11 +48,12 @@ class ServiceConfig(Component):
         self.files = [self.file]
         # the content's hashes show in a preview why a restart comes; `written` also restarts after a file that drifted
         # was put back (`pulumi up --refresh`), so a service never keeps running on a hand-edited config
-        hashes = [sha256(content) for _, content in sorted(files.items())] + [self.file.written, *args.restart_on]
+        written = [self.file, *args.reads]
+        hashes = [sha256(content) for _, content in sorted(files.items())] + [f.written for f in written]
         self.restarts = {}
         for service in args.services:
             cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, hashes,
-                          parent=self, depends_on=self.files)
+                          changed=[f.changed for f in written], parent=self, depends_on=written)
             if cmd is not None:
                 self.restarts[service] = cmd
         self.register_outputs({"path": args.path, "sha256": sha256(args.content)})

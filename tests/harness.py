@@ -113,8 +113,9 @@ class Mocks(pulumi.runtime.Mocks):
         kind = plain(args.inputs.get("kind"))
         if args.typ in (COMMAND, LOCAL):
             outputs["stdout"] = self.stdouts.get(args.name, "")
-        if kind == "file":
+        if kind == "file":      # as a first write: every file changed
             outputs["written"] = f"written-{args.name}"
+            outputs["changed"] = sorted(plain(args.inputs["files"]))
         if kind == "ceph-client":
             outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
         if kind in ("ca", "certificates"):    # what the providers make, made the same way
