@@ -1,9 +1,11 @@
 """The base of every component."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
+
+from .hoststate import RemoteFiles
 
 
 class Component(pulumi.ComponentResource):
@@ -15,11 +17,26 @@ class Component(pulumi.ComponentResource):
         super().__init__(type_, name, {}, opts)
         deps = opts.depends_on if opts and opts.depends_on else []
         self.after: list[pulumi.Resource] = list(deps) if isinstance(deps, (list, tuple)) else [deps]
+        self.placed: Optional[dict] = None
+        """What `finish` says this component placed on its host: {"host", "files", "restarts"}."""
 
     def child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
         """The options of every child made here: parented to this component, after what it depends on (and
         `depends_on`). remote.run applies the same to the steps it makes."""
         return pulumi.ResourceOptions(parent=self, depends_on=[*self.after, *depends_on])
+
+    def finish(self, outputs: Optional[dict] = None, *, host: Optional[str] = None,
+               files: Sequence = (), restarts: Sequence[str] = ()) -> None:
+        """Register the outputs. A component that changes one host says which: `files` (file resources, and child
+        components that finished with their own) and `restarts` (services) become its `placed`, which the stack
+        summary adds up, and outputs of its own."""
+        if host:
+            parts = [f for f in files if f is not None]
+            paths = [p for f in parts for p in (f.paths if isinstance(f, RemoteFiles) else f.placed["files"])]
+            names = [*restarts, *(r for f in parts if isinstance(f, Component) for r in f.placed["restarts"])]
+            self.placed = {"host": host, "files": sorted(set(paths)), "restarts": sorted(set(names))}
+            outputs = {**(outputs or {}), "files": self.placed["files"], "restarts": self.placed["restarts"]}
+        self.register_outputs(outputs or {})
 
 
 def resources_in(items) -> list[pulumi.Resource]:

@@ -52,4 +52,4 @@ class CephConf(Component):
                  *((k.path, k.content(), k.owner, k.group, k.mode) for k in args.keyrings)]
         self.files = write_files(f"{name}-files", args.target, files, parent=self,
                                  dirs=[(d, args.runtime_owner, args.runtime_group, "0755") for d in args.runtime_dirs])
-        self.register_outputs({})
+        self.finish(host=args.target.host, files=[self.files])

@@ -20,7 +20,7 @@ from typing import Optional
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-from .ssh import RemoteError, checked, ssh  # noqa: F401  (ssh: what the tests stand in for)
+from .ssh import checked
 
 
 def write_files_script(files: list[tuple[str, str, str, str, int]],

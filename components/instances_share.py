@@ -122,4 +122,4 @@ class InstancesMount(Component):
                                      owner="root", group="root", mode="0644", parent=self)
         self.mount = run(f"{name}-mount", args.target, mount_script(args), parent=self,
                          triggers=[args.agreed], depends_on=[self.idmapd] if self.idmapd else [])
-        self.register_outputs({})
+        self.finish(host=args.target.host, files=[self.idmapd])

@@ -187,7 +187,7 @@ class LibvirtPki(Component):
         self.files = write_files(f"{name}-files", args.target,
                                  [(path, content, "root", group, mode) for path, content, group, mode in files],
                                  parent=self)
-        self.register_outputs({})
+        self.finish(host=args.target.host, files=[self.files])
 
 
 def migration_ca(m, key: Optional[pulumi.Input[str]]) -> tuple:

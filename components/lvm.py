@@ -39,4 +39,4 @@ class LvmBackend(Component):
             self.tgt = ServiceConfig(f"{name}-tgt", ServiceConfigArgs(
                 args.target, TGT_INCLUDE, render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR), "root",
                 [args.tgt_service], args.manager, mode="0644"), opts=self.child())
-        self.register_outputs({})
+        self.finish(host=args.target.host, files=[self.tgt])

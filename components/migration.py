@@ -108,4 +108,4 @@ class LiveMigration(Component):
             self.ssh = write_files(f"{name}-ssh", args.target, [(path, content, "nova", "nova", mode)
                                                                  for path, (content, mode) in files.items()],
                                    parent=self)
-        self.register_outputs({})
+        self.finish(host=args.target.host, files=[self.libvirt, self.ssh])

@@ -71,4 +71,4 @@ class NfsServer(Component):
         if kernel:
             self.exportfs = run(f"{name}-exportfs", args.target, "exportfs -ra", parent=self, depends_on=self.exports,
                                 triggers=[sha256(render("exports.j2", export=e)) for e in kernel])
-        self.register_outputs({})
+        self.finish(host=args.target.host, files=[self.ganesha, *self.exports])

@@ -12,13 +12,11 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from . import cinder, glance, nova
-from .base import resources_in
 from .ceph_client import CephClient, CephClientArgs
 from .ceph_conf import CephConf, CephConfArgs, Keyring
 from .ceph_pool import CephPool, CephPoolArgs
 from .config import PROJECT, SECRET_KEYS, StackConfig, load
 from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
-from .hoststate import RemoteFiles
 from .image import Image, ImageArgs, sha256_file, uploaded_format
 from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
 from .libvirt_pki import LibvirtPki, LibvirtPkiArgs, migration_ca
@@ -30,7 +28,7 @@ from .openstack_provider import provider, read_cacert
 from .qos import Qos, QosArgs
 from .remote import targets
 from .render import render
-from .service_config import ServiceConfig, ServiceConfigArgs
+from .service_config import ServiceConfigArgs
 from .volume_type import VolumeType, VolumeTypeArgs
 
 SERVICES = {  # service -> (module, component class, group its config is readable by)
@@ -267,14 +265,14 @@ def _services(p: Plan, w: _Wiring) -> None:
 
 
 def summary(cfg: StackConfig, created: list) -> dict:
-    """Per host, the files the program owns and the services it restarts, read off the resources themselves."""
-    out = {h: {"files": [], "restarts": []} for h in cfg.hosts}
-    for r in resources_in(created):
-        if isinstance(r, RemoteFiles):
-            out[r.host]["files"].extend(r.paths)
-        if isinstance(r, ServiceConfig):
-            out[r.host]["restarts"].extend(r.restarts)
-    return {h: {k: sorted(set(v)) for k, v in what.items()} for h, what in out.items()}
+    """Per host, the files the program owns and the services it restarts, as the components finished with them."""
+    out = {h: {"files": set(), "restarts": set()} for h in cfg.hosts}
+    for c in created:
+        placed = getattr(c, "placed", None)
+        if placed:
+            out[placed["host"]]["files"].update(placed["files"])
+            out[placed["host"]]["restarts"].update(placed["restarts"])
+    return {h: {k: sorted(v) for k, v in what.items()} for h, what in out.items()}
 
 
 def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pulumi.Resource]]) -> tuple:

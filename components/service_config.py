@@ -56,4 +56,5 @@ class ServiceConfig(Component):
                           changed=[f.changed for f in written], parent=self, depends_on=written)
             if cmd is not None:
                 self.restarts[service] = cmd
-        self.register_outputs({"path": args.path, "sha256": sha256(args.content)})
+        self.finish({"path": args.path, "sha256": sha256(args.content)}, host=self.host, files=[self.file],
+                    restarts=list(self.restarts))
