@@ -1,0 +1,47 @@
+"""Every file the program writes, byte for byte, for the example stacks: the example environment (dev_full) and
+the four-backend one (shared), against tests/rendered/<stack>.txt. A change to what lands on the hosts shows up
+here as a diff to review; a refactoring must leave it alone. After a wanted change:
+UPDATE_RENDERED=1 python -m pytest tests/test_rendered.py, and read the diff before committing it.
+
+Certificates and keys the program generates differ per run: they are dumped as their kind only."""
+import difflib
+import os
+import pathlib
+import re
+
+import pulumi
+import pytest
+
+from harness import deploy, plain, settled
+
+HERE = pathlib.Path(__file__).resolve().parent / "rendered"
+PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.S)
+
+
+def dump(monitor) -> str:
+    """Per host and path: owner, group, mode and content; then the directories."""
+    entries = {}
+    for r in monitor.files():
+        host = plain(r.inputs["connection"])["name"].split(" ", 1)[1]
+        contents = plain(r.inputs["contents"])
+        for path, a in plain(r.inputs["files"]).items():
+            text = PEM.sub(lambda m: f"<{m.group(1).lower()}>\n", contents[path])
+            entries[(host, path)] = f"==== {host}:{path} {a['owner']}:{a['group']} {a['mode']}\n{text}"
+        for path, a in (plain(r.inputs.get("dirs")) or {}).items():
+            entries[(host, path + "/")] = f"==== {host}:{path}/ {a['owner']}:{a['group']} {a['mode']}\n"
+    return "".join(entries[k] for k in sorted(entries))
+
+
+@pytest.mark.parametrize("stack", ["dev_full", "shared"])
+@pulumi.runtime.test
+def test_rendered_files_are_the_expected_ones(monitor, stack, request):
+    _, d = deploy(request.getfixturevalue(stack))
+
+    def check(_):
+        got, path = dump(monitor), HERE / f"{stack}.txt"
+        if os.environ.get("UPDATE_RENDERED"):
+            path.write_text(got)
+        want = path.read_text()
+        assert got == want, "".join(list(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
+                                                              str(path), "rendered now"))[:60])
+    return settled(d.resources).apply(check)
