@@ -8,7 +8,7 @@ import pulumi
 
 from . import config
 from .base import Component
-from .hoststate import CephClientResource
+from .hoststate import CAPS_LINES, CephClientResource
 from .remote import Target, q
 
 
@@ -31,9 +31,10 @@ def ensure_script(cli: str, c: config.CephClient) -> str:
     # Only the key reaches stdout (it becomes a secret output); everything else goes to stderr or nowhere.
     return f"""
 {cli}
+{CAPS_LINES}
 c={q("client." + c.name)}
 if ceph auth get "$c" >/dev/null 2>&1; then
-  have=$(ceph auth get "$c" 2>/dev/null | sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = "\\(.*\\)"$/\\1=\\2/p' | sort)
+  have=$(ceph auth get "$c" 2>/dev/null | caps_lines)
   if [ "$have" != {q(want)} ]; then
     ceph auth caps "$c" {cap_args} >/dev/null
     echo "reconciled caps of $c" >&2

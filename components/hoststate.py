@@ -160,16 +160,22 @@ class RemoteFiles(Resource):
 
 # ---- cephx clients --------------------------------------------------------------------------------
 
+# `ceph auth get` output on stdin -> the caps as sorted `kind=caps` lines: what the ensure step compares with the
+# wanted caps, and what a read reports
+CAPS_LINES = """caps_lines() { sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = "\\(.*\\)"$/\\1=\\2/p' | sort; }"""
+
+
 def caps_script(cli: str, client: str) -> str:
     """The user's caps as `kind=caps` lines; nothing when the user does not exist (ENOENT, exit 2). A cluster that
     does not answer fails the read (the bounded `ceph` of `cli` names its monitors) instead of looking like a
     deleted user."""
     return f"""{cli}
+{CAPS_LINES}
 rc=0
 out=$(ceph auth get {shlex.quote("client." + client)}) || rc=$?
 [ "$rc" -eq 2 ] && exit 0
 [ "$rc" -eq 0 ] || exit "$rc"
-printf '%s\\n' "$out" | sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = "\\(.*\\)"$/\\1=\\2/p'
+printf '%s\\n' "$out" | caps_lines
 """
 
 

@@ -214,3 +214,21 @@ def test_files_and_dirs_scripts_write_then_find_nothing_to_do_and_read_back(tmp_
     assert read == [f"root root 640 {sha256('héllo' + chr(10))}", f"root root 600 {sha256('')}",
                     f"nobody nogroup 644 {sha256('x' + chr(10) * 1 + 'x' + chr(10) + 'x' + chr(10))}", "MISSING",
                     "nobody nogroup 755"]
+
+
+def test_caps_read_script_against_a_stand_in_ceph():
+    """The read script of a cephx user, run here with a stand-in `ceph`: caps as the ensure step compares them, an
+    absent user (ENOENT, exit 2) reads as nothing, and a cluster that fails otherwise fails the read."""
+    import os
+    import subprocess
+    from components.hoststate import caps_script
+    out = ('[client.glance]\n\tkey = AQ==\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=images"\n'
+           '\tcaps mgr = "profile rbd pool=images"\n')
+    fake = 'ceph() { case "$3" in client.glance) printf "%s" "$OUT" ;; client.gone) return 2 ;; *) return 110 ;; esac; }'
+    runs = {c: subprocess.run(["bash", "-c", caps_script(fake, c)], capture_output=True, text=True,
+                              env={**os.environ, "OUT": out}) for c in ("glance", "gone", "hung")}
+    assert runs["glance"].returncode == 0
+    assert runs["glance"].stdout == "mgr=profile rbd pool=images\nmon=profile rbd\nosd=profile rbd pool=images\n"
+    assert parse_caps(runs["glance"].stdout)["osd"] == "profile rbd pool=images"
+    assert (runs["gone"].returncode, runs["gone"].stdout) == (0, "")
+    assert runs["hung"].returncode == 110
