@@ -1,12 +1,49 @@
-"""Write the stack config reference (from components/config.py's descriptions) into README.md."""
+"""Write the stack config reference (from the typed config's own field descriptions) into README.md."""
+import json
 import pathlib
 import sys
 
+from pydantic import BaseModel
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from components.config import reference  # noqa: E402
+from components.config import StackConfig  # noqa: E402
 
 BEGIN, END = "<!-- reference:begin -->", "<!-- reference:end -->"
+
+
+def reference() -> str:
+    """Markdown reference of every key, from the models' own field descriptions."""
+    lines: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str):
+        for name, f in model.model_fields.items():
+            ann = f.annotation
+            inner = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                inner = [ann]
+            value = None if f.is_required() else f.get_default(call_default_factory=True)
+            if f.is_required():
+                default = "required"
+            elif value is None:
+                default = "unset"
+            elif isinstance(value, BaseModel):
+                default = "section"
+            else:
+                default = f"`{json.dumps(value, default=str)}`"
+            lines.append(f"| `{prefix}{name}` | {default} | {f.description or ''} |")
+            for sub in inner:
+                item = "[]" if "list" in str(ann) else ("{}" if "dict" in str(ann) else "")
+                walk(sub, f"{prefix}{name}{item}.")
+    walk(StackConfig, "")
+    lines.append("| `ssh_private_key` | required, secret | SSH private key for every host (`pulumi config set --secret`). |")
+    lines.append("| `openstack_password` | secret, required with `openstack` | Password of `openstack.user_name`. |")
+    lines.append("| `nova_ssh_private_key` | secret, required with `migration.nova_ssh_public_key` | "
+                 "nova's SSH key for migrate/resize between computes. |")
+    lines.append("| `migration_ca_key` | secret, required with `migration.ca_cert` | The migration CA's private key. |")
+    lines.append("| `ssh_proxy_private_key` | secret, optional | SSH key for the bastions of `ssh.proxy`; unset: "
+                 "`ssh_private_key`. |")
+    return "| key | default | meaning |\n|---|---|---|\n" + "\n".join(lines)
 
 
 def updated(readme: str) -> str:

@@ -1,0 +1,156 @@
+"""The Ceph cluster the clients use: pools, cephx users, the clients' `[client]` section."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+from uuid import UUID
+
+from pydantic import Field, field_validator, model_validator
+
+from .. import formats
+from .base import Mode, Model, Name, Role, Scalar
+
+
+class CephPool(Model):
+    name: Name = Field(description="Pool name.")
+    pg_num: Optional[int] = Field(None, ge=1, le=65536,
+                                  description="Fixed placement-group count; turns the autoscaler off for this pool.")
+    autoscale: Optional[bool] = Field(None, description="pg autoscaler on (default when pg_num is not set).")
+    target_size_ratio: Optional[float] = Field(None, gt=0, le=1,
+                                               description="Autoscaler hint: expected share of the cluster.")
+    size: Optional[int] = Field(None, ge=1, le=10, description="Replica count; unset keeps the cluster default.")
+    min_size: Optional[int] = Field(None, ge=1, le=10, description="Replicas needed for I/O; unset keeps default.")
+    crush_rule: Optional[Name] = Field(None, description="CRUSH rule name; unset keeps the cluster default.")
+    application: Literal["rbd"] = Field("rbd", description="Pool application; rbd pools are also `rbd pool init`ed.")
+    allow_delete: bool = Field(False, description="Let `pulumi destroy` delete this pool and its data. "
+                               "Off: the pool is left in place and only forgotten.")
+
+    @model_validator(mode="after")
+    def _pg_settings(self):
+        if self.pg_num is not None and self.autoscale:
+            raise ValueError("pg_num with autoscale: true would fight the autoscaler; "
+                             "drop pg_num, or set autoscale: false")
+        if self.target_size_ratio is not None and self.pg_num is not None:
+            raise ValueError("target_size_ratio is an autoscaler hint; it has no effect with a fixed pg_num")
+        if self.size and self.min_size and self.min_size > self.size:
+            raise ValueError(f"min_size {self.min_size} is larger than size {self.size}")
+        return self
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.pg_num is None and self.autoscale is not False
+
+
+class CephClient(Model):
+    name: Name = Field(description="cephx user without the `client.` prefix, e.g. `cinder`.")
+    caps: dict[Name, Literal["rbd", "rbd-read-only"]] = Field(
+        description="Per pool: `rbd` (read-write) or `rbd-read-only`. Built into `profile rbd` caps "
+                    "(mon `profile rbd`, which can blocklist dead clients; osd and mgr per pool).")
+    roles: list[Role] = Field(default_factory=list, description="Hosts with these roles get the keyring.")
+    hosts: list[Name] = Field(default_factory=list, description="Further hosts that get the keyring.")
+    owner: str = Field("root", description="Keyring file owner.")
+    group: str = Field(description="Keyring file group: the group the consuming service runs as.")
+    mode: Mode = Field("0640", description="Keyring file mode.")
+
+    @field_validator("name")
+    @classmethod
+    def _no_prefix(cls, name):
+        if name.startswith("client."):
+            raise ValueError(f"write {name[len('client.'):]!r}, without the 'client.' prefix")
+        return name
+
+    @field_validator("caps")
+    @classmethod
+    def _some_caps(cls, caps):
+        if not caps:
+            raise ValueError("name at least one pool, e.g. {volumes: rbd}")
+        return caps
+
+    def cap_strings(self) -> dict[str, str]:
+        """The cephx caps, in a stable order so that an unchanged config gives unchanged commands."""
+        osd = ", ".join(f"profile {p} pool={pool}" for pool, p in sorted(self.caps.items()))
+        rw = [pool for pool, p in sorted(self.caps.items()) if p == "rbd"]
+        caps = {"mon": "profile rbd", "osd": osd}
+        if rw:
+            caps["mgr"] = ", ".join(f"profile rbd pool={pool}" for pool in rw)
+        return caps
+
+
+class CephClientSection(Model):
+    """The `[client]` section of ceph.conf on every Ceph client host."""
+    rbd_cache: Optional[bool] = None
+    rbd_cache_writethrough_until_flush: Optional[bool] = None
+    rbd_concurrent_management_ops: Optional[int] = Field(None, ge=1)
+    admin_socket: Optional[str] = Field(None, description="e.g. /var/run/ceph/guests/$cluster-$type.$id.$pid.$cctid.asok; "
+                                        "its directory is created, owned by runtime_owner:runtime_group.")
+    log_file: Optional[str] = Field(None, description="e.g. /var/log/qemu/qemu-guest-$pid.log; directory created likewise.")
+    runtime_owner: str = Field("libvirt-qemu", description="Owner of the admin socket and log directories (qemu's user).")
+    runtime_group: str = Field("kvm", description="Group of those directories.")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further `[client]` options, verbatim.")
+
+    def settings(self, qemu: bool) -> dict[str, Scalar]:
+        """The section for a host; admin socket and log paths are qemu's, so only computes (`qemu`) get them,
+        elsewhere they would make every librbd client (cinder-volume, glance-api) warn about missing dirs."""
+        skip = {"runtime_owner", "runtime_group", "options"} | (set() if qemu else {"admin_socket", "log_file"})
+        return {**self.model_dump(exclude=skip, exclude_none=True), **self.options}
+
+    def runtime_dirs(self) -> list[str]:
+        return sorted({p.rsplit("/", 1)[0] for p in (self.admin_socket, self.log_file) if p and "/" in p})
+
+
+class Ceph(Model):
+    cluster: Name = Field("ceph", description="Cluster name: /etc/ceph/<cluster>.conf and keyring names.")
+    fsid: UUID = Field(description="Cluster fsid, written to ceph.conf on the clients.")
+    mon_host: list[str] = Field(min_length=1, description="Monitor addresses for the clients' ceph.conf, as Ceph "
+                                "writes them: a list, or one string with commas or spaces between monitors; a "
+                                f"monitor is written {formats.MON_FORMS}.")
+    admin_host: Name = Field(description="Host (from `hosts`) with the admin keyring, where pools and users are made.")
+    libvirt_secret_uuid: UUID = Field(description="UUID of the libvirt secret holding nova's cephx key; "
+                                      "the same in nova.conf, cinder.conf and on every compute.")
+    client: CephClientSection = Field(default_factory=CephClientSection,
+                                      description="The `[client]` section of ceph.conf; unset options are not written.")
+    pools: list[CephPool] = Field(min_length=1, description="Pools the program creates and keeps in shape.")
+    clients: list[CephClient] = Field(default_factory=list, description="cephx users and where their keyrings go.")
+    connect_timeout: int = Field(20, ge=1, le=600, description="Seconds a ceph or rbd command the program runs may "
+                                 "wait for the monitors; then the step fails naming them.")
+
+    @field_validator("mon_host", mode="before")
+    @classmethod
+    def _monitors(cls, value):
+        return formats.monitors(value)
+
+    def mon_addresses(self) -> list[str]:
+        """Each monitor's plain host (IPv6 without brackets, no port or type), for libvirt's <host name=...>."""
+        return [formats.mon_address(m) for m in self.mon_host]
+
+    def cli(self) -> str:
+        """Bash functions `ceph` and `rbd` for this cluster, bounded: when the monitors do not answer within
+        connect_timeout the step fails, naming them, instead of hanging."""
+        t, mons = self.connect_timeout, ", ".join(self.mon_host)
+        return f"""bounded() {{
+  local rc=0 err
+  err=$(mktemp)
+  local what=$1; shift
+  timeout --kill-after 5 {t + 10} "$@" 2>"$err" || rc=$?
+  cat "$err" >&2
+  if [ "$rc" -ne 0 ] && {{ [ "$rc" -eq 124 ] || grep -qiE 'timed out|error connecting to the cluster' "$err"; }}; then
+    echo "the Ceph monitors ({mons}) did not answer within {t} s ($what) from $(hostname);" \\
+      "is the cluster up and reachable? (ceph.connect_timeout)" >&2
+  fi
+  rm -f "$err"
+  return "$rc"
+}}
+ceph() {{ bounded "ceph $*" ceph --cluster {self.cluster} --connect-timeout {t} "$@"; }}
+rbd() {{ bounded "rbd $*" rbd --cluster {self.cluster} --client-mount-timeout {t} --rados-mon-op-timeout {t} "$@"; }}
+"""
+
+    def conf_path(self) -> str:
+        return f"/etc/ceph/{self.cluster}.conf"
+
+    def keyring_path(self, client: str) -> str:
+        return f"/etc/ceph/{self.cluster}.client.{client}.keyring"
+
+    def pool(self, name: str) -> Optional[CephPool]:
+        return next((p for p in self.pools if p.name == name), None)
+
+    def client_named(self, name: str) -> Optional[CephClient]:
+        return next((c for c in self.clients if c.name == name), None)

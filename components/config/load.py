@@ -1,0 +1,83 @@
+"""Loading a stack's config: Pulumi's raw values decoded, validated into a StackConfig, a pydantic error turned
+into one ConfigError naming the config key, the secrets checked as set, then every cross-key check."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import pydantic
+
+from .base import PROJECT, SECRET_KEYS, ConfigError
+from .services import BACKEND_TYPES
+from .stack import StackConfig
+
+
+def _decode(value: Any) -> Any:
+    # Pulumi hands structured values over as JSON text and scalars as plain text.
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _key(loc: tuple, raw: Any) -> str:
+    """pydantic location -> config key, naming list items by their `name` where they have one."""
+    out, node = "", raw
+    for part in loc:
+        if part in BACKEND_TYPES and isinstance(node, dict) and part not in node:
+            continue   # pydantic's union tag, not a key of the config
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            label = item.get("name") if isinstance(item, dict) else None
+            out += f"[{label if isinstance(label, str) else part}]"
+            node = item
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozenset(),
+         root: Optional[Path] = None) -> StackConfig:
+    """Parse and check a stack's config: `values` maps `openstack-storage:key` (or bare `key`) to raw values;
+    `root`, the project directory, is where relative file paths (images, the CA bundle) start."""
+    raw: dict[str, Any] = {}
+    for full_key, value in values.items():
+        ns, _, key = full_key.rpartition(":")
+        if ns not in ("", PROJECT):
+            continue   # another package's namespace (e.g. `openstack:`)
+        if key in SECRET_KEYS:
+            continue
+        raw[key] = _decode(value)
+    try:
+        cfg = StackConfig.model_validate(raw)
+    except pydantic.ValidationError as e:
+        err = e.errors()[0]
+        key = _key(err["loc"], raw) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(key, "unknown key; check its spelling against the config reference in README.md") from None
+        if err["type"] == "missing":
+            raise ConfigError(key, "missing; this key is required") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        shown = "" if err["type"].startswith(("value_error", "assertion")) else f" (got {_shown(err.get('input'))})"
+        raise ConfigError(key, f"{msg}{shown}") from None
+    for key in required_secrets(cfg):
+        if key not in secret_keys_set:
+            raise ConfigError(key, f"missing; set it as a secret: pulumi config set --secret {key} < FILE")
+    from .. import checks       # here, not at the top: the checks use the components, which import this
+    checks.check(cfg, root or Path.cwd())
+    return cfg
+
+
+def required_secrets(cfg: StackConfig) -> list[str]:
+    return (["ssh_private_key"] + (["openstack_password"] if cfg.openstack else [])
+            + (["nova_ssh_private_key"] if cfg.migration and cfg.migration.nova_ssh_public_key else [])
+            + (["migration_ca_key"] if cfg.migration and cfg.migration.ca_cert else []))

@@ -1,0 +1,96 @@
+"""The whole stack config: every section, and the questions the program asks across them."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import Field
+
+from .base import RELEASES, Model, Name, Scalar, Service, release_index
+from .ceph import Ceph
+from .cloud import Image, OpenStackAuth, QosSpec, VolumeType
+from .hosts import Host, Ssh
+from .migration import Migration
+from .services import Cinder, Glance, Nova
+from .storage import Gluster, GlusterVolume, InstancesShare, NfsExport
+
+
+class StackConfig(Model):
+    ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
+    release: str = Field("2026.2", description="OpenStack release (name or version): chooses between the "
+                         "current and the old (before Ocata) forms of the Gluster and migration settings, and the "
+                         "option data the `options` keys are checked against.")
+    service_manager: Literal["systemd", "supervisord", "none"] = Field(
+        "systemd", description="How services are restarted after their config changed.")
+    service_names: dict[Service, str] = Field(default_factory=dict,
+                                              description="Unit or program name where it differs from ours, e.g. "
+                                                          "{glance-api: openstack-glance-api}.")
+    hosts: dict[Name, Host] = Field(min_length=1, description="Every host the program touches, by name.")
+    ceph: Optional[Ceph] = Field(None, description="The Ceph cluster OpenStack uses.")
+    glance: Optional[Glance] = Field(None, description="glance-api.conf RBD store; unset leaves glance alone.")
+    cinder: Optional[Cinder] = Field(None, description="cinder.conf backends and backup; unset leaves cinder alone.")
+    nova: Optional[Nova] = Field(None, description="nova.conf `[libvirt]` RBD settings; unset leaves nova alone.")
+    gluster: Optional[Gluster] = Field(None, description="GlusterFS trusted pool and volumes.")
+    nfs_exports: list[NfsExport] = Field(default_factory=list, description="NFS exports.")
+    ganesha_options: dict[str, dict[str, Scalar]] = Field(
+        default_factory=dict, description="Further ganesha.conf blocks, e.g. {NFSv4: {Graceless: true}}.")
+    instances_share: Optional[InstancesShare] = Field(None, description="Shared /var/lib/nova/instances for "
+                                                      "live migration.")
+    migration: Optional[Migration] = Field(None, description="libvirt live migration settings on the computes.")
+    openstack: Optional[OpenStackAuth] = Field(None, description="How pulumi-openstack reaches the cloud "
+                                               "(password: secret `openstack_password`).")
+    qos_specs: list[QosSpec] = Field(default_factory=list, description="Cinder QoS specs.")
+    volume_types: list[VolumeType] = Field(default_factory=list, description="Cinder volume types, one per use.")
+    images: list[Image] = Field(default_factory=list, description="Glance images uploaded after glance is configured.")
+    image_cache_dir: str = Field(".cache/images", description="Where sources are downloaded and converted "
+                                 "(relative to the project directory).")
+
+    def service(self, name: str) -> str:
+        return self.service_names.get(name, name)
+
+    def hosts_with(self, role: str) -> list[str]:
+        return [name for name, h in self.hosts.items() if role in h.roles]
+
+    def native_tls(self) -> bool:
+        """qemu's native TLS for the migration stream: with transport tls, on releases that have it."""
+        return bool(self.migration and self.migration.tls() and self.migration.native_tls and not self.old_release())
+
+    def ssh_for(self, host: str) -> Ssh:
+        return self.hosts[host].ssh or self.ssh
+
+    def keyrings(self) -> dict[str, dict[str, tuple[str, str, str]]]:
+        """host -> client -> (owner, group, mode): exactly the keyrings each host gets."""
+        placed: dict[str, dict[str, tuple[str, str, str]]] = {}
+        if not self.ceph:
+            return placed
+        for c in self.ceph.clients:
+            for h in sorted(set(c.hosts) | {h for r in c.roles for h in self.hosts_with(r)}):
+                placed.setdefault(h, {})[c.name] = (c.owner, c.group, c.mode)
+        if self.nova:
+            # nova-compute opens RBD as nova.rbd_user, so computes need that keyring readable by nova
+            for h in self.hosts_with("nova-compute"):
+                placed.setdefault(h, {}).setdefault(
+                    self.nova.rbd_user, (self.nova.keyring_owner, self.nova.keyring_group, "0640"))
+        return placed
+
+    def backends(self, type_: str) -> list:
+        return [b for b in (self.cinder.backends if self.cinder else []) if b.type == type_]
+
+    def libvirt_client(self) -> Optional[str]:
+        """The cephx client whose key the computes' libvirt secret holds."""
+        if self.nova:
+            return self.nova.rbd_user
+        if self.backends("ceph") and self.hosts_with("nova-compute"):
+            return self.backends("ceph")[0].rbd_user
+        return None
+
+    def old_release(self, than: str = "ocata") -> bool:
+        return release_index(self.release) < RELEASES.index(than)
+
+    def gluster_volume(self, name: str) -> Optional[GlusterVolume]:
+        return next((v for v in (self.gluster.volumes if self.gluster else []) if v.name == name), None)
+
+    def nfs_export(self, name: str) -> Optional[NfsExport]:
+        return next((e for e in self.nfs_exports if e.name == name), None)
+
+    def ganesha_export_of(self, volume: str) -> Optional[NfsExport]:
+        return next((e for e in self.nfs_exports if e.gluster_volume == volume), None)

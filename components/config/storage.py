@@ -1,0 +1,99 @@
+"""Shared file storage: GlusterFS volumes, NFS exports and the computes' shared instances directory."""
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal, Optional
+
+from pydantic import Field, model_validator
+
+from .base import Model, Name, Scalar, _dupes
+
+
+class Brick(Model):
+    host: Name
+    path: str = Field(description="Brick directory; created if missing.")
+
+
+class GlusterVolume(Model):
+    name: Name
+    replica: Optional[int] = Field(None, ge=2, description="Replica count; unset: distribute.")
+    bricks: list[Brick] = Field(min_length=1)
+    force: bool = Field(False, description="Allow bricks on the root file system (gluster's `force`).")
+    owner_uid: Optional[int] = Field(None, ge=0, description="storage.owner-uid: numeric uid of the consuming "
+                                     "service (e.g. cinder's).")
+    owner_gid: Optional[int] = Field(None, ge=0, description="storage.owner-gid.")
+    insecure_ports: bool = Field(False, description="Opt-in: clients from unprivileged ports "
+                                 "(server.allow-insecure on the volume and rpc-auth-allow-insecure in glusterd.vol); "
+                                 "only the native libgfapi path of old releases needs it.")
+    options: dict[str, Scalar] = Field(default_factory=dict, description="Further volume options.")
+
+    @model_validator(mode="after")
+    def _replica(self):
+        if self.replica and len(self.bricks) % self.replica:
+            raise ValueError(f"{len(self.bricks)} bricks do not divide into replica sets of {self.replica}")
+        dup = _dupes(f"{b.host}:{b.path}" for b in self.bricks)
+        if dup:
+            raise ValueError(f"brick {dup} is listed twice")
+        return self
+
+
+class Gluster(Model):
+    volumes: list[GlusterVolume] = Field(min_length=1)
+
+
+class NfsExport(Model):
+    name: Name
+    host: Name = Field(description="NFS server host (role nfs-server).")
+    server: Literal["ganesha", "kernel"] = Field("ganesha", description="NFS-Ganesha EXPORT block, or kernel "
+                                                 "/etc/exports.d + exportfs -ra.")
+    path: Optional[str] = Field(None, description="Exported directory (VFS); created if missing.")
+    gluster_volume: Optional[Name] = Field(None, description="Or a gluster.volumes entry, exported through "
+                                           "NFS-Ganesha's GLUSTER FSAL.")
+    pseudo: Optional[str] = Field(None, description="NFSv4 pseudo path (ganesha); default /<name>.")
+    clients: list[str] = Field(min_length=1, description="Networks allowed to mount, e.g. 10.0.0.0/24. `*` is "
+                               "refused.")
+    no_root_squash: bool = Field(False, description="Opt-in: root on clients acts as root on the share.")
+    owner: Optional[str] = Field(None, description="Owner:group of the exported directory, e.g. nova:nova.")
+
+    @model_validator(mode="after")
+    def _source(self):
+        if bool(self.path) == bool(self.gluster_volume):
+            raise ValueError("give exactly one of path or gluster_volume")
+        if self.gluster_volume and self.server != "ganesha":
+            raise ValueError("a gluster volume is exported through NFS-Ganesha; set server: ganesha")
+        for c in self.clients:
+            if c.strip() in ("*", "0.0.0.0/0", "::/0"):
+                raise ValueError(f"clients {c!r} opens the share to everyone; name the compute network")
+            try:
+                ipaddress.ip_network(c, strict=False)
+            except ValueError:
+                raise ValueError(f"clients {c!r} is not a network such as 10.0.0.0/24") from None
+        return self
+
+    def pseudo_path(self) -> str:
+        return self.pseudo or f"/{self.name}"
+
+
+class NfsIds(Model):
+    uid: int = Field(ge=1)
+    gid: int = Field(ge=1)
+
+
+class InstancesShare(Model):
+    export: Optional[Name] = Field(None, description="nfs.exports entry mounted at instances_path on every compute.")
+    gluster_volume: Optional[Name] = Field(None, description="Or a gluster volume mounted there (FUSE); qemu's "
+                                           "dynamic_ownership is then turned off.")
+    instances_path: str = "/var/lib/nova/instances"
+    mount_options: str = Field("defaults,_netdev", description="fstab options.")
+    mount_now: bool = Field(True, description="Mount now as well as in fstab; false only where the kernel lacks the "
+                            "client (fstab only).")
+    align_ids: dict[Literal["nova", "libvirt-qemu"], NfsIds] = Field(
+        default_factory=dict, description="Set these users' uid/gid on every compute; unset: only check that they "
+                                          "agree and stop with the differing hosts.")
+    idmap_domain: Optional[str] = Field(None, description="NFSv4 idmapd Domain on server and computes.")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if bool(self.export) == bool(self.gluster_volume):
+            raise ValueError("give exactly one of export or gluster_volume")
+        return self
