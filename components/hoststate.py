@@ -158,6 +158,22 @@ class RemoteFiles(Resource):
         self.host, self.paths = host, sorted(p for p, *_ in files)
 
 
+class RemoteFileProvider(ResourceProvider):
+    """The one-file provider of stacks made before files were grouped. The engine loads a resource's provider
+    from its state to refresh or delete it, so such a stack needs this class to refresh its old file resources
+    and to let go of them on its first `pulumi up` with RemoteFiles (which updates the rest in place)."""
+
+    def read(self, id_: str, props: dict) -> ReadResult:
+        line = checked(props["connection"], read_files_script([props["path"]]), what="reading a file").strip()
+        if line == "MISSING":
+            return ReadResult(None, {})
+        owner, group, mode, digest = line.split()[:4]
+        return ReadResult(id_, {**props, **_attrs(owner, group, mode), "sha256": digest})
+
+    def delete(self, _id: str, _props: dict) -> None:
+        return None      # as RemoteFilesProvider: the file stays
+
+
 # ---- cephx clients --------------------------------------------------------------------------------
 
 # `ceph auth get` output on stdin -> the caps as sorted `kind=caps` lines: what the ensure step compares with the

@@ -121,6 +121,11 @@ class CertsProvider(ResourceProvider):
         return DiffResult(changes=bool(replaces), replaces=replaces, delete_before_replace=False)
 
 
+class CertProvider(ResourceProvider):
+    """The one-certificate provider of stacks made before a compute's two certificates were one resource: kept so
+    that such a stack can let go of them (the engine loads a resource's provider from its state to delete it)."""
+
+
 class Certificates(Resource):
     server_cert_pem: pulumi.Output[str]
     server_key_pem: pulumi.Output[str]

@@ -232,3 +232,23 @@ def test_caps_read_script_against_a_stand_in_ceph():
     assert parse_caps(runs["glance"].stdout)["osd"] == "profile rbd pool=images"
     assert (runs["gone"].returncode, runs["gone"].stdout) == (0, "")
     assert runs["hung"].returncode == 110
+
+
+def test_a_stack_from_before_grouped_files_can_still_refresh_and_drop_its_file_resources():
+    """The engine unpickles a resource's provider from its state, by module and class name, to read or delete it:
+    the old one-file and one-certificate providers must still load there and work."""
+    import base64
+    import importlib
+    import dill
+    from pulumi.dynamic.dynamic import serialize_provider
+    old = {"connection": CONN, "path": "/etc/x", "content": "a\n", "owner": "root", "group": "root", "mode": "0644",
+           "sha256": sha256("a\n")}
+    for module, cls in (("components.hoststate", "RemoteFileProvider"), ("components.libvirt_pki", "CertProvider")):
+        pickled = base64.b64decode(serialize_provider(getattr(importlib.import_module(module), cls)()))
+        assert module.encode() in pickled and cls.encode() in pickled      # by reference, as old states hold it
+        provider = dill.loads(pickled)
+        assert provider.delete("id", old) is None
+    from components.hoststate import RemoteFileProvider
+    with mock.patch.object(ssh, "ssh", return_value=(0, "root cinder 640 abc123\n", "")):
+        r = RemoteFileProvider().read("id", old)
+    assert (r.outs["group"], r.outs["mode"], r.outs["sha256"]) == ("cinder", "0640", "abc123")
