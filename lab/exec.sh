@@ -7,7 +7,7 @@
 set -euo pipefail
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -lt 2 ]; then
-  echo "usage: $0 HOST CMD [ARG...]   (hosts: controller compute1 compute2 storage1 storage2)" >&2
+  echo "usage: $0 HOST CMD [ARG...]   (hosts: controller compute1..N storage1 storage2)" >&2
   exit 2
 fi
 host=$1; shift

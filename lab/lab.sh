@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local lab: five real test hosts on this one machine, each a network + UTS + mount namespace with
+# The local lab: real test hosts (five with the default two computes) on this one machine, each a network + UTS + mount namespace with
 # its own sshd, users, /etc, /var, /run, /tmp, /root and /srv, reachable over SSH with pinned host keys.
 #
 #   lab.sh up       create the hosts and start their services; writes lab/run/lab.json
@@ -9,7 +9,8 @@
 # Hosts (bridge osbr0, the machine is 10.77.0.1/24):
 #   controller 10.77.0.10  supervisord: the OpenStack services of lab/openstack/up.sh
 #   compute1   10.77.0.21  libvirtd, virtlogd; nova-compute (lab/openstack/up.sh)
-#   compute2   10.77.0.22  libvirtd, virtlogd; nova-compute (lab/openstack/up.sh)
+#   compute2   10.77.0.22  libvirtd, virtlogd; nova-compute (lab/openstack/up.sh); SSH only through compute1
+#   compute3.. 10.77.0.23.. with LAB_COMPUTES=N (default 2): the same as compute1 (lab/computes.sh)
 #   storage1   10.77.0.31  Ceph mon + osd (cluster "ceph", admin keyring here), glusterd
 #   storage2   10.77.0.32  glusterd, NFS-Ganesha + rpcbind (+ a D-Bus system bus for ganesha)
 #
@@ -30,16 +31,12 @@ BRIDGE=osbr0
 GATEWAY=10.77.0.1
 PREFIX=24
 NS_PREFIX=os-
-HOSTS=(controller compute1 compute2 storage1 storage2)
-declare -A ADDR=([controller]=10.77.0.10 [compute1]=10.77.0.21 [compute2]=10.77.0.22
-  [storage1]=10.77.0.31 [storage2]=10.77.0.32)
-# compute2 sits behind a bastion, as many operators' hosts do: its sshd listens only on a private link to compute1
-# (veth bst0, 10.78.0.0/30), which the machine has no route to, so SSH reaches it only through compute1.
-# Its services still use the bridge (10.77.0.22) for Ceph, NFS and the rest.
-declare -A SSH_ADDR=([controller]=10.77.0.10 [compute1]=10.77.0.21 [compute2]=10.78.0.2
-  [storage1]=10.77.0.31 [storage2]=10.77.0.32)
-declare -A BASTION=([compute2]=compute1)
-BASTION_LINK=(compute1 10.78.0.1 compute2 10.78.0.2 30)
+declare -A ADDR=([controller]=10.77.0.10 [storage1]=10.77.0.31 [storage2]=10.77.0.32)
+declare -A SSH_ADDR=([controller]=10.77.0.10 [storage1]=10.77.0.31 [storage2]=10.77.0.32)
+declare -A BASTION=()
+# the computes (LAB_COMPUTES, default 2; compute2 behind compute1) and HOSTS: lab/computes.sh
+# shellcheck source=lab/computes.sh
+. "$LAB/computes.sh"
 CEPH_HOST=storage1
 CEPH_DIR=$RUN/ceph
 # A ceph-mgr runs as well (about 300 MB RSS): nova-compute sizes its RBD pool from `ceph df`, whose pool list
@@ -48,7 +45,7 @@ CEPH_DIR=$RUN/ceph
 LAB_CEPH_MGR=${LAB_CEPH_MGR:-1}
 GLUSTER_HOSTS=(storage1 storage2)
 NFS_HOST=storage2
-LIBVIRT_HOSTS=(compute1 compute2)
+set_computes "$(compute_count)"
 # supervisord on every host: the lab stack names it as the service manager, so the program restarts
 # glusterd, nfs-ganesha, libvirtd and the OpenStack services through `supervisorctl restart NAME`
 SUPERVISOR_HOSTS=("${HOSTS[@]}")
@@ -211,29 +208,7 @@ LOG {
 }
 EOF
   fi
-  case " ${LIBVIRT_HOSTS[*]} " in *" $h "*)
-    mkdir -p /var/log/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu /etc/libvirt/secrets /run/libvirt
-    # The machine's /dev/kvm is root-only (0600). libvirtd probes qemu as root (KVM works) but checks KVM as
-    # the qemu user (it does not), so it drops its capabilities cache and re-probes qemu on every lookup: a
-    # `virsh define` took 60 s. Here, as Debian's udev rule does, kvm's group may use it: a node of our own.
-    if [ -c /dev/kvm ]; then
-      rm -f "$d/kvm"
-      mknod -m 0660 "$d/kvm" c "$((16#$(stat -c %t /dev/kvm)))" "$((16#$(stat -c %T /dev/kvm)))"
-      chgrp kvm "$d/kvm"
-      mount --bind "$d/kvm" /dev/kvm
-    fi
-    # Debian's qemu.conf comes with libvirt-daemon-system (not installed: its maintainer scripts add users
-    # and services to the machine); name the user and group qemu runs as, as on Debian's hosts.
-    printf '# lab host %s (written by lab/lab.sh)\nuser = "libvirt-qemu"\ngroup = "kvm"\n' "$h" \
-      >/etc/libvirt/qemu.conf
-    # libvirtd runs with --listen (as libvirtd-tls.socket would make it listen on a systemd host): no listener
-    # until the program writes its libvirtd.conf, with listen_tls = 1 once the computes have their certificates
-    # (the socket's group stands in for Debian's polkit rule for group libvirt: there is no polkitd here)
-    printf '# lab host %s (written by lab/lab.sh; the program replaces it)\nlisten_tls = 0\nlisten_tcp = 0\n%s\n' \
-      "$h" 'unix_sock_group = "libvirt"'$'\n''unix_sock_rw_perms = "0770"'$'\n''auth_unix_rw = "none"' \
-      >/etc/libvirt/libvirtd.conf
-    ;;
-  esac
+  case " ${LIBVIRT_HOSTS[*]} " in *" $h "*) compute_init "$h" "$d" ;; esac
   case " ${SUPERVISOR_HOSTS[*]} " in *" $h "*)
     mkdir -p /var/log/supervisor /etc/supervisor/conf.d
     write_service_programs "$h" ;;
@@ -258,11 +233,7 @@ write_service_programs() {
   if [ "$h" = "$NFS_HOST" ]; then
     program nfs-ganesha "/usr/bin/ganesha.nfsd -F -f /etc/ganesha/ganesha.conf -L /var/log/ganesha/ganesha.log -p /run/ganesha/ganesha.pid -N NIV_EVENT" false
   fi
-  case " ${LIBVIRT_HOSTS[*]} " in *" $h "*)
-    program libvirtd "/usr/sbin/libvirtd --listen --pid-file /run/libvirtd.pid" true
-    # the qemu driver logs guests' consoles through virtlogd
-    program virtlogd "/usr/sbin/virtlogd" true ;;
-  esac
+  case " ${LIBVIRT_HOSTS[*]} " in *" $h "*) compute_programs ;; esac
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -301,15 +272,7 @@ make_network() {
     ip -n "$n" addr add "${ADDR[$h]}/$PREFIX" dev eth0
     ip -n "$n" link set eth0 up
   done
-  # the private link between the bastion and the host behind it
-  local b=${BASTION_LINK[0]} ba=${BASTION_LINK[1]} t=${BASTION_LINK[2]} ta=${BASTION_LINK[3]} len=${BASTION_LINK[4]}
-  ip -n "$(ns "$b")" link add bst0 type veth peer name bst0 netns "$(ns "$t")"
-  ip -n "$(ns "$b")" addr add "$ba/$len" dev bst0
-  ip -n "$(ns "$t")" addr add "$ta/$len" dev bst0
-  ip -n "$(ns "$b")" link set bst0 up
-  ip -n "$(ns "$t")" link set bst0 up
-  # from the machine the link is unreachable, and answered so at once: nothing for it may leave the machine
-  ip route replace unreachable "${ta%.*}.0/$len"
+  make_bastion_link
 }
 
 make_host() {
@@ -533,7 +496,8 @@ write_lab_json() {
     --arg sshcfg "$RUN/ssh/config" --arg fsid "$(cat "$CEPH_DIR/fsid")" --arg mon "${ADDR[$CEPH_HOST]}" \
     --arg admin "$CEPH_HOST" --arg uri "$LIBVIRT_URI" --argjson pids "$(pids_json)" \
     --arg bridge "$BRIDGE" --arg gw "$GATEWAY" --arg nfs "$NFS_HOST" \
-    --argjson gluster "$(printf '%s\n' "${GLUSTER_HOSTS[@]}" | jq -R . | jq -sc .)" '{
+    --argjson gluster "$(printf '%s\n' "${GLUSTER_HOSTS[@]}" | jq -R . | jq -sc .)" \
+    --argjson computes "$(printf '%s\n' "${COMPUTES[@]}" | jq -R . | jq -sc .)" '{
       hosts: $hosts,
       ssh_user: "root",
       ssh_private_key_file: $key,
@@ -545,6 +509,7 @@ write_lab_json() {
       nfs: {host: $nfs, export_dir: "/srv/nfs/instances", config: "/etc/ganesha/ganesha.conf",
             reload: "supervisorctl restart nfs-ganesha"},
       libvirt_uri: $uri,
+      computes: $computes,
       pids: $pids
     }' >"$RUN/lab.json.tmp"
   mv "$RUN/lab.json.tmp" "$RUN/lab.json"
@@ -570,12 +535,14 @@ rss_report() {
 cmd_up() {
   ensure_tools
   if lab_is_up; then
-    log "lab is already up (lab/run/lab.json; 'lab.sh down' first to recreate)"
+    log "lab is already up with ${#COMPUTES[@]} computes (lab/run/lab.json; 'lab.sh down' first to recreate)"
+    [ "${LAB_COMPUTES:-${#COMPUTES[@]}}" = "${#COMPUTES[@]}" ] || die "LAB_COMPUTES=$LAB_COMPUTES, but the running lab has ${#COMPUTES[@]}"
     exit 0
   fi
   if [ -e "$RUN" ] || [ -L "$LAB/run" ] || ip link show "$BRIDGE" >/dev/null 2>&1 || ip netns list | grep -q "^$NS_PREFIX"; then
     log "leftovers of an earlier lab found: taking them down first"
     cmd_down
+    set_computes "$(compute_count)"    # now LAB_COMPUTES's, no longer the leftovers'
   fi
   # on a failure: stop the Ceph bootstrap if it still runs, and say how to clean up
   CEPH_JOB=
@@ -585,9 +552,10 @@ cmd_up() {
   # the machine's own /etc must stay untouched: remember its user and group databases
   local etc_sum; etc_sum=$(cat /etc/passwd /etc/group /etc/shadow /etc/hosts | sha256sum)
 
-  phase_start "network (bridge, 5 netns, veths)"
+  phase_start "network (bridge, ${#HOSTS[@]} netns, veths)"
   mkdir -p "$RUN/ssh"
   [ "$RUN" = "$LAB/run" ] || ln -sfn "$RUN" "$LAB/run"
+  echo "${#COMPUTES[@]}" >"$RUN/computes"    # for status, down and the hosts' init
   ssh-keygen -q -t ed25519 -N '' -C "lab" -f "$RUN/ssh/id_ed25519"
   chmod 0600 "$RUN/ssh/id_ed25519"
   make_network
@@ -602,21 +570,21 @@ cmd_up() {
   done
   phase_end
 
-  phase_start "sshd x5"
+  phase_start "sshd x${#HOSTS[@]}"
   for h in "${HOSTS[@]}"; do start_sshd "$h"; done
   write_ssh_client_files
   for h in "${HOSTS[@]}"; do
     wait_until "sshd on $h" 100 0.1 lab_ssh "$h" true || die "sshd on $h does not answer: $(tail -3 "$(hdir "$h")/log/sshd.log")"
   done
   phase_end
-  log "5 hosts answer over SSH"
+  log "${#HOSTS[@]} hosts answer over SSH"
 
   # Services: Ceph in the background (the long pole), the rest meanwhile.
   local ceph_t0; ceph_t0=$(now)
   ceph_up >"$RUN/ceph-up.log" 2>&1 &
   CEPH_JOB=$!
 
-  phase_start "supervisord x5 (glusterd x2, ganesha, libvirtd + virtlogd x2)"
+  phase_start "supervisord x${#HOSTS[@]} (glusterd x2, ganesha, libvirtd + virtlogd x${#COMPUTES[@]})"
   for h in "${SUPERVISOR_HOSTS[@]}"; do supervisor_up "$h"; done
   nfs_up || die "rpcbind/dbus on $NFS_HOST did not come up: $(tail -3 "$(hdir "$NFS_HOST")/log/rpcbind.log")"
   for h in "${GLUSTER_HOSTS[@]}"; do gluster_wait "$h" || die "glusterd on $h: $(tail -3 "$(hdir "$h")/log/glusterd.log")"; done

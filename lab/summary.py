@@ -49,7 +49,8 @@ def main() -> int:
     images = out.get("image_ids", {})
     if images:
         name, ident = sorted(images.items())[0]
-        wait_for("both nova-computes up", computes_ready, tries=90, interval=2)   # pulumi up restarted them
+        computes = sum(1 for h in out["hosts"] if h.startswith("compute"))    # pulumi up restarted them
+        wait_for(f"the stack's {computes} nova-computes up", lambda: computes_ready(computes), tries=90, interval=2)
         ensure_flavor()
         t = time.monotonic()
         s = server_settled(nova("server", "create", "--flavor", FLAVOR, "--image", ident, "--nic", "none",

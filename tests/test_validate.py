@@ -65,7 +65,7 @@ def lab_stack(request) -> program.Plan:
     """The lab stack as lab/stack.py writes it, for a lab with these addresses, host keys, fsid and monitor (its
     image is left out: the file exists only on a running lab, and no service config depends on it)."""
     from stack import stack_config      # lab/stack.py
-    names = yaml.safe_load((ROOT / "lab" / "stack.yaml").read_text())["openstack-storage:hosts"]
+    names = [*yaml.safe_load((ROOT / "lab" / "stack.yaml").read_text())["openstack-storage:hosts"], "compute1", "compute2"]
     lab = {"hosts": {n: {"address": LAB_ADDRESSES.get(n, "10.77.0.99"), "host_key": _host_key(n)} for n in names},
            "ceph": {"fsid": "0b7d3c52-6a1e-4f8b-9d2c-3e5f7a9b1c4d", "mon_host": ["10.77.0.31"]}}
     values = stack_config(lab)

@@ -78,8 +78,11 @@ EOF
 )
   if [ "$r" = changed ]; then log "wrote ${ON:-controller}:/etc/supervisor/conf.d/$name.conf"; DEFCHANGED[$name]=1; fi
 }
+# --keep-alive 30: with gunicorn's default of 2 s, a client polling every 2 s (`openstack server delete --wait`) reused
+# a connection the server was closing that instant: "Connection aborted. RemoteDisconnected" (make demo's summary).
 gunicorn() { # gunicorn NAME PORT MODULE
   echo "$BIN/gunicorn --name $1 --bind $ADDR:$2 --workers 1 --threads 4 --timeout 300 --graceful-timeout 10" \
+       "--keep-alive 30" \
        "--chdir /var/lib/openstack-lab/wsgi $3"
 }
 # wait_until WHAT TRIES INTERVAL CMD...: bounded in count, and in time because every probe has its own timeout.
