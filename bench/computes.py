@@ -35,7 +35,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from scripts.pulumi_env import pulumi_env  # noqa: E402
+from scripts.pulumi_env import default_signals, pulumi_env  # noqa: E402
 ENV = pulumi_env(PULUMI_CONFIG_PASSPHRASE_FILE=str(ROOT / "lab/run/passphrase"), PULUMI_CONFIG_PASSPHRASE=None)
 PYTHON = str(ROOT / ".venv/bin/python")
 TIMEOUT = 1200           # seconds, any one command
@@ -110,7 +110,8 @@ def wait_quiet(most: float = 0.2, lab_most: float = 0.3, tries: int = 45) -> tup
 
 def run(*args: str, check: bool = True) -> tuple[float, subprocess.CompletedProcess]:
     t = time.monotonic()
-    r = subprocess.run(list(args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=TIMEOUT)
+    r = subprocess.run(list(args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=TIMEOUT,
+                       preexec_fn=default_signals)
     if check and r.returncode:
         sys.exit(f"bench/computes.py: {' '.join(args)} failed (exit {r.returncode}):\n{(r.stdout + r.stderr)[-3000:]}")
     return time.monotonic() - t, r
@@ -129,7 +130,7 @@ def summary(out: str) -> dict:
 CPU = {}
 
 
-PARALLEL = []      # --parallel N for every up (the engine's default is 4 per core: 8 on this machine)
+PARALLEL = []      # --parallel N for every up (else PULUMI_PARALLEL from scripts/env.sh)
 
 
 def up(*extra: str, label: str = "") -> tuple[float, dict]:
@@ -157,20 +158,28 @@ def toggle_debug() -> str:
     return value
 
 
-def measure(k: int) -> dict:
+def measure(k: int, repeat: int) -> dict:
+    """Cold (each on a fresh stack) and refresh `repeat` times, their medians kept (single runs on 2 shared cores
+    vary by a third); no-op and one-line change once."""
     CPU.clear()
-    fresh = fresh_stack(k)
-    before = logins()
-    cold, cold_sum = up(label="cold")
-    cold_logins = logins() - before
+    colds, fresh = [], 0.0
+    for i in range(repeat):
+        fresh = fresh_stack(k)
+        before = logins()
+        seconds, cold_sum = up(label=f"cold{i}")
+        colds.append((seconds, logins() - before, cold_sum, CPU.pop(f"cold{i}")))
+    cold, cold_logins, cold_sum, CPU["cold"] = sorted(colds, key=lambda c: c[0])[len(colds) // 2]
     before = logins()
     noop, noop_sum = up(label="noop")
     noop_logins = logins() - before
     value = toggle_debug()
     one_line, one_sum = up(label="one_line_change")
-    before = logins()
-    refresh, refresh_sum = up("--refresh", label="refresh")
-    refresh_logins = logins() - before
+    refreshes = []
+    for i in range(repeat):
+        before = logins()
+        seconds, refresh_sum = up("--refresh", label="refresh")
+        refreshes.append((seconds, logins() - before, refresh_sum))
+    refresh, refresh_logins, refresh_sum = sorted(refreshes, key=lambda r: r[0])[len(refreshes) // 2]
     resources = len(json.loads(pulumi("stack", "export")[1].stdout)["deployment"]["resources"])
     row = {"computes": k, "resources": resources, "fresh_stack_seconds": round(fresh, 2),
            "seconds": {"cold": round(cold, 2), "noop": round(noop, 2), "one_line_change": round(one_line, 2),
@@ -178,6 +187,7 @@ def measure(k: int) -> dict:
            "ssh_logins": {"cold": cold_logins, "noop": noop_logins, "refresh": refresh_logins},
            "one_line_change": f"{DEBUG} = {value}",
            "summaries": {"cold": cold_sum, "noop": noop_sum, "one_line_change": one_sum, "refresh": refresh_sum},
+           "runs": {"cold": [round(c[0], 2) for c in colds], "refresh": [round(r[0], 2) for r in refreshes]},
            "cpu": dict(CPU)}
     s = row["seconds"]
     print(f"{k:8} {resources:9} {s['cold']:8.2f} {s['noop']:8.2f} {s['one_line_change']:9.2f} {s['refresh']:8.2f}"
@@ -190,7 +200,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1,2,4,8", help="numbers of computes, comma-separated (default 1,2,4,8)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "computes.json"), help="the JSON written")
-    parser.add_argument("--parallel", type=int, help="pulumi up --parallel N (default: the engine's, 4 per core)")
+    parser.add_argument("--parallel", type=int, help="pulumi up --parallel N (default: PULUMI_PARALLEL of scripts/env.sh)")
+    parser.add_argument("--repeat", type=int, default=3, help="cold and refresh runs per size, the median kept (3)")
     args = parser.parse_args()
     sizes = sorted({int(n) for n in args.sizes.split(",")})
     if args.parallel:
@@ -211,7 +222,7 @@ def main() -> None:
     print(f"warm-up: all {have} computes converged in {warm:.1f} s")
     print(f"{'computes':>8} {'resources':>9} {'cold s':>8} {'no-op s':>8} {'1-line s':>9} {'refresh s':>8}"
           f"   SSH logins: cold no-op refresh")
-    rows = [measure(k) for k in sizes]
+    rows = [measure(k, args.repeat) for k in sizes]
     lo, hi = rows[0], rows[-1]
     ratios = {f"cold_{hi['computes']}_over_{lo['computes']}": round(hi["seconds"]["cold"] / lo["seconds"]["cold"], 2),
               f"refresh_{hi['computes']}_over_{lo['computes']}":
@@ -219,7 +230,7 @@ def main() -> None:
     targets = {"cold_ratio_le_1.3": list(ratios.values())[0] <= 1.3,
                "refresh_ratio_le_1.3": list(ratios.values())[1] <= 1.3,
                "noop_opens_no_ssh_session": all(r["ssh_logins"]["noop"] == 0 for r in rows)}
-    results = {"machine": {"cores": os.cpu_count(), "lab_computes": have}, "parallel": args.parallel or "default",
+    results = {"machine": {"cores": os.cpu_count(), "lab_computes": have}, "parallel": args.parallel or ENV.get("PULUMI_PARALLEL", "default"), "repeat": args.repeat,
                "warm_up_seconds": round(warm, 2), "warm_up_cpu": warm_cpu, "sizes": rows, "ratios": ratios, "targets_met": targets,
                "total_seconds": round(time.monotonic() - t, 1)}
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

@@ -16,13 +16,14 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from scripts.pulumi_env import pulumi_env  # noqa: E402
+from scripts.pulumi_env import default_signals, pulumi_env  # noqa: E402
 ENV = pulumi_env(PULUMI_CONFIG_PASSPHRASE_FILE=str(ROOT / "lab/run/passphrase"), PULUMI_CONFIG_PASSPHRASE=None)
 
 
 def run(*args: str) -> float:
     t = time.monotonic()
-    subprocess.run(list(args), cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(list(args), cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   preexec_fn=default_signals)
     return time.monotonic() - t
 
 

@@ -3,6 +3,7 @@ engine and plugins, its local state, offline. env.sh stays the one definition (m
 it exports and applies the caller's changes (None removes a variable)."""
 import os
 import pathlib
+import signal
 import subprocess
 from typing import Optional
 
@@ -19,3 +20,11 @@ def pulumi_env(**changes: Optional[str]) -> dict[str, str]:
         else:
             env[key] = value
     return env
+
+
+def default_signals() -> None:
+    """`preexec_fn` for pulumi: a background job (`cmd &` in a script) starts with SIGINT ignored, and so would
+    pulumi's plugins; the engine's SIGINT at the end of a run would not stop them, and every run would wait their
+    grace period (4-5 s) longer."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
