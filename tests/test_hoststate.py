@@ -252,3 +252,13 @@ def test_a_stack_from_before_grouped_files_can_still_refresh_and_drop_its_file_r
     with mock.patch.object(ssh, "ssh", return_value=(0, "root cinder 640 abc123\n", "")):
         r = RemoteFileProvider().read("id", old)
     assert (r.outs["group"], r.outs["mode"], r.outs["sha256"]) == ("cinder", "0640", "abc123")
+
+
+def test_the_contents_are_not_kept_twice_in_state():
+    """Written files keep their contents in the inputs only (the state file is rewritten on every step): the
+    outputs hold their hashes."""
+    with mock.patch.object(ssh, "ssh", return_value=(0, "changed /etc/x\nunchanged /etc/y\n", "")):
+        out = RemoteFilesProvider().create(files()).outs
+    assert "contents" not in out and out["sha256"] == {"/etc/x": sha256("a\n"), "/etc/y": sha256("b\n")}
+    assert out["changed"] == ["/etc/x"]
+    assert not RemoteFilesProvider().diff("id", out, files()).changes
