@@ -19,6 +19,17 @@ class RemoteError(Exception):
     pass
 
 
+class Unreachable(RemoteError):
+    """No SSH session with the host: `why` says what happened."""
+
+    def __init__(self, conn: dict, why: str):
+        host, port = conn["host"], int(conn.get("port") or 22)
+        where = f"{conn['name']} ({host}:{port})" if conn.get("name") else f"{host}:{port}"
+        super().__init__(f"cannot reach {where} over SSH as {conn.get('user') or 'root'}: {why} "
+                         f"(ssh.connect_timeout / ssh.connect_attempts set the bounds)")
+        self.why = why
+
+
 class HostKeyMismatch(RemoteError):
     """Not retried: another key will not become the pinned one."""
 
@@ -71,8 +82,7 @@ def _connect(conn: dict, sock, key_setting: str):
         quiet = ("timed out", "banner", "no existing session")     # paramiko's words for a host that does not answer
         why = (f"no SSH answer within {timeout} s (host down, or its sshd hung?)"
                if isinstance(e, TimeoutError) or any(w in str(e).lower() for w in quiet) else str(e))
-        raise RemoteError(f"cannot reach {where} over SSH as {conn.get('user') or 'root'}: {why} "
-                          f"(ssh.connect_timeout / ssh.connect_attempts set the bounds)") from None
+        raise Unreachable(conn, why) from None
     return client
 
 
@@ -84,6 +94,9 @@ _pool: dict[tuple, tuple] = {}
 _pool_lock = threading.Lock()
 _host_locks: dict[tuple, threading.Lock] = {}
 _slots: dict[tuple, threading.BoundedSemaphore] = {}
+# A host that did not answer within its bounded attempts is not tried again in the same run: its other resources
+# would each wait the whole bound again, one after another.
+_unreachable: dict[tuple, str] = {}
 
 
 def _identity(conn: dict) -> tuple:
@@ -101,12 +114,18 @@ def _pooled(conn: dict, key_setting: str = "hosts.*.host_key"):
         client = _pool.get(ident)
         if client is not None and client.get_transport() is not None and client.get_transport().is_active():
             return client
+        if ident in _unreachable:     # found so within this run: the others fail now, named as they reach it
+            raise Unreachable(conn, _unreachable[ident])
         sock = None
         if conn.get("proxy"):
             bastion = _pooled(conn["proxy"], "ssh.proxy.host_key")
             sock = bastion.get_transport().open_channel("direct-tcpip", (conn["host"], int(conn.get("port") or 22)),
                                                         ("127.0.0.1", 0), timeout=15)
-        client = _pool[ident] = _client(conn, sock, key_setting)
+        try:
+            client = _pool[ident] = _client(conn, sock, key_setting)
+        except Unreachable as e:
+            _unreachable[ident] = e.why
+            raise
         return client
 
 

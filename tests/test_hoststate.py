@@ -262,3 +262,36 @@ def test_the_contents_are_not_kept_twice_in_state():
     assert "contents" not in out and out["sha256"] == {"/etc/x": sha256("a\n"), "/etc/y": sha256("b\n")}
     assert out["changed"] == ["/etc/x"]
     assert not RemoteFilesProvider().diff("id", out, files()).changes
+
+
+def test_a_host_that_does_not_answer_is_tried_once_per_run_and_named_by_each_way_in():
+    """Its bounded attempts are made once: the host's other reads, and a host behind it, fail right away, each
+    error naming how it reaches the host (the host itself, or the bastion of the one behind it)."""
+    import threading
+
+    calls = []
+
+    def client(conn, sock=None, key_setting=""):
+        calls.append(conn["name"])
+        raise ssh.Unreachable(conn, "no SSH answer within 10 s (host down, or its sshd hung?)")
+
+    a = {**CONN, "host": "10.77.0.21", "name": "host compute1"}
+    b = {**CONN, "host": "10.77.0.22", "name": "host compute2", "proxy": {**a, "name": "the bastion of compute2"}}
+    errors = []
+
+    def read(c):
+        try:
+            ssh.ssh(c, "true")
+        except ssh.RemoteError as e:
+            errors.append(str(e))
+    with mock.patch.object(ssh, "_client", side_effect=client), mock.patch.dict(ssh._pool, clear=True), \
+            mock.patch.dict(ssh._unreachable, clear=True):
+        threads = [threading.Thread(target=read, args=(c,)) for c in (a, a, a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+    assert calls == ["host compute1"], calls
+    assert len(errors) == 4 and all("no SSH answer within 10 s" in e for e in errors)
+    assert sum(e.startswith("cannot reach host compute1 (10.77.0.21:22) over SSH as root") for e in errors) == 3
+    assert sum(e.startswith("cannot reach the bastion of compute2 (10.77.0.21:22)") for e in errors) == 1
