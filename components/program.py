@@ -116,6 +116,8 @@ class _Wiring:
     """GlusterFS volume name -> its component."""
     nfs: dict[str, pulumi.Resource] = field(default_factory=dict)
     """NFS export name -> the component of the server that exports it."""
+    libvirt: dict[str, list] = field(default_factory=dict)
+    """compute -> the file resources whose change restarts libvirtd (nova-compute restarts after it too)."""
     created: list = field(default_factory=list)
 
     def add(self, component, host: Optional[str] = None):
@@ -225,10 +227,11 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             pki = ca and w.add(LibvirtPki(f"{h}-libvirt-pki", LibvirtPkiArgs(
                 hosts[h], cfg.hosts[h].address, *ca, native_tls=cfg.native_tls(), qemu_group=m.qemu_group,
                 days=m.cert_days)), h)
-            w.add(LiveMigration(f"{h}-migration", MigrationArgs(
+            mig = w.add(LiveMigration(f"{h}-migration", MigrationArgs(
                 hosts[h], m, pinned, manager, cfg.service("libvirtd"),
                 gluster_instances=bool(share and share.gluster_volume),
                 nova_ssh_key=secrets.get("nova_ssh_private_key"), pki=pki or None)), h)
+            w.libvirt[h] = [mig.libvirt.file, *([pki.files] if pki else [])]
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
@@ -256,8 +259,11 @@ def _services(p: Plan, w: _Wiring) -> None:
                 continue
             names = [cfg.service(r) for r in roles]
             files = extra if "cinder-volume" in roles else {}
+            # nova-compute loses its libvirt connection when libvirtd restarts (nova then disables the compute until
+            # it reconnects, and the scheduler finds no host): it restarts when libvirtd's files change, too
+            reads = w.libvirt.get(host, []) if "nova-compute" in roles else []
             conf = component(f"{host}-{service}-config", ServiceConfigArgs(
-                w.hosts[host], module.PATH, content, group, names, cfg.service_manager, extra_files=files),
+                w.hosts[host], module.PATH, content, group, names, cfg.service_manager, extra_files=files, reads=reads),
                 opts=pulumi.ResourceOptions(depends_on=list(w.ready[host])))
             w.created.append(conf)
             for role, name in zip(roles, names):

@@ -152,3 +152,19 @@ def test_native_tls_in_nova_conf_and_not_without_tls(dev_full):
     assert "live_migration_with_native_tls = true" in plan(dev_full).configs["nova"]
     dev_full["migration"] = {"transport": "tcp-sasl"}
     assert "native_tls" not in plan(dev_full).configs["nova"]
+
+
+@pulumi.runtime.test
+def test_nova_compute_restarts_when_libvirtd_does(monitor, dev_full):
+    """nova-compute loses its libvirt connection when libvirtd restarts, and nova disables the compute until it
+    reconnects (the lab's boot then found "No valid host"): libvirtd's file changes restart it too, after libvirtd."""
+    _, d = deploy(dev_full)
+
+    def check(_):
+        for h in ("compute1", "compute2"):
+            triggers = plain(monitor.named(f"{h}-nova-config-restart-nova-compute").inputs["triggers"])
+            assert {f"written-{h}-migration-libvirt-file", f"written-{h}-libvirt-pki-files"} <= set(triggers), triggers
+            assert monitor.depends_on(f"{h}-nova-config-restart-nova-compute", f"{h}-migration-libvirt-restart-libvirtd")
+        other = plain(monitor.named("compute1-nova-config-restart-nova-compute").inputs["triggers"])
+        assert "written-compute2-libvirt-pki-files" not in other
+    return settled(d.resources).apply(check)
