@@ -90,7 +90,7 @@ def _connect(conn: dict, sock, key_setting: str):
 # process per `pulumi` run), so `pulumi up --refresh` logs in to each host once, however many files it reads.
 # sshd allows 10 sessions per connection (MaxSessions); SESSIONS keeps below that.
 SESSIONS = 8
-_pool: dict[tuple, "paramiko.SSHClient"] = {}
+_pool: dict[tuple, object] = {}      # identity -> paramiko.SSHClient
 _pool_lock = threading.Lock()
 _host_locks: dict[tuple, threading.Lock] = {}
 _slots: dict[tuple, threading.BoundedSemaphore] = {}
