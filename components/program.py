@@ -231,7 +231,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
                 hosts[h], m, pinned, manager, cfg.service("libvirtd"),
                 gluster_instances=bool(share and share.gluster_volume),
                 nova_ssh_key=secrets.get("nova_ssh_private_key"), pki=pki or None)), h)
-            w.libvirt[h] = [mig.libvirt.file, *([pki.files] if pki else [])]
+            w.libvirt[h] = mig.libvirt.written
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(

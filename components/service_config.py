@@ -48,7 +48,8 @@ class ServiceConfig(Component):
         self.files = [self.file]
         # the content's hashes show in a preview why a restart comes; `written` also restarts after a file that drifted
         # was put back (`pulumi up --refresh`), so a service never keeps running on a hand-edited config
-        written = [self.file, *args.reads]
+        self.written = written = [self.file, *args.reads]
+        """Every file resource whose change restarts the services."""
         hashes = [sha256(content) for _, content in sorted(files.items())] + [f.written for f in written]
         self.restarts = {}
         for service in args.services:
