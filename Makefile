@@ -29,7 +29,7 @@ lab-install:
 
 # Unit tests, the engine test and the lab tests (they bring the lab up when it is down, and down again).
 test: venv toolchain lab-install
-	@$(PHASE) tests bash -c '$(ENV) python -m pytest -q tests'
+	@$(PHASE) tests bash -c '$(ENV) python -m pytest -q --durations=10 tests'
 
 preview-dev: venv toolchain
 	@$(PHASE) preview-dev bash -c '$(ENV) export PULUMI_CONFIG_PASSPHRASE=$(DEV_PASSPHRASE) && \

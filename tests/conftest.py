@@ -1,4 +1,5 @@
 import copy
+import logging
 import pathlib
 import sys
 
@@ -11,6 +12,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "lab"))      # lab/cloud.py: the lab's cloud, as the lab tests and make demo read it
 
 from harness import use_mocks  # noqa: E402  (mocks are set before any test imports the program)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # The Outputs a test's expected failure left are collected at exit, and asyncio prints each one's traceback
+    # ("Future exception was never retrieved": 6,000 lines) after pytest's summary, where CI's tail shows only them.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 
 @pytest.fixture(scope="session")
