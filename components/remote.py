@@ -13,6 +13,7 @@ Rules every step follows:
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -30,6 +31,11 @@ RUNNING = {
     "systemd": "systemctl is-active --quiet {service}",
     "supervisord": "[ \"$(supervisorctl status {service} | awk '{{print $2}}')\" = RUNNING ]",
 }
+# supervisord is asked over its XML-RPC without waiting (why: the script's own comments, left out of the step, which
+# is kept in the state)
+SUPERVISORD_RESTART = "\n".join(
+    line for line in (Path(__file__).resolve().parent.parent / "templates/scripts/supervisord_restart.py")
+    .read_text().splitlines() if not line.lstrip().startswith("#"))
 RESTART = {
     "systemd": """systemctl restart {service} || true
 for i in $(seq {settle}); do sleep 1; systemctl is-failed --quiet {service} && break; done
@@ -38,9 +44,11 @@ if ! systemctl is-active --quiet {service}; then
   systemctl status --no-pager --lines 20 {service} >&2 || true
   exit 1
 fi""",
-    "supervisord": """supervisorctl restart {service} >/dev/null || true
-sleep 1
-state=$(supervisorctl status {service} | awk '{{print $2}}')
+    "supervisord": """py=$(sed -n '1s/^#! *//p' "$(command -v supervisorctl)")
+state=$($py - {service} <<'__supervisord_restart__' || true
+{supervisord_restart}
+__supervisord_restart__
+)
 if [ "$state" != RUNNING ]; then
   echo "{service} did not come back after its restart on $(hostname) ($state); the end of its log:" >&2
   supervisorctl tail {service} | tail -n 20 >&2 || true
@@ -53,7 +61,7 @@ def restart_script(service: str, manager: str, changed: list[str]) -> str:
     """Restart `service` unless it runs and none of `changed` (the paths its files' writes changed) is there."""
     skip = "" if changed else (f"if {RUNNING[manager].format(service=q(service))}; then\n"
                                f"  echo {q(service + ' runs and its files are unchanged: not restarted')}\n  exit 0\nfi\n")
-    return skip + RESTART[manager].format(service=q(service), settle=SETTLE)
+    return skip + RESTART[manager].format(service=q(service), settle=SETTLE, supervisord_restart=SUPERVISORD_RESTART)
 
 
 # The script is read by bash from fd 3, so stdin stays free for content and secrets, and the script reads in a
