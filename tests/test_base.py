@@ -3,8 +3,8 @@ hand a component's depends_on to its children); every component makes its childr
 import pulumi
 from pulumi_command import local
 
-from components.lvm import LvmBackend, LvmBackendArgs
-from components.remote import targets
+from components.core.remote import targets
+from components.storage.lvm import LvmBackend, LvmBackendArgs
 from harness import plan, settled, use_mocks
 
 

@@ -3,9 +3,8 @@ from unittest import mock
 
 import pytest
 
-from components import hoststate
-from components import ssh
-from components.hoststate import CephClientProvider, RemoteFilesProvider, parse_caps, sha256
+from components.core import hoststate, ssh
+from components.core.hoststate import CephClientProvider, RemoteFilesProvider, parse_caps, sha256
 
 CONN = {"host": "10.77.0.10", "port": 22, "user": "root", "private_key": "k", "host_key": "ssh-ed25519 AAAA"}
 
@@ -221,7 +220,7 @@ def test_caps_read_script_against_a_stand_in_ceph():
     absent user (ENOENT, exit 2) reads as nothing, and a cluster that fails otherwise fails the read."""
     import os
     import subprocess
-    from components.hoststate import caps_script
+    from components.core.hoststate import caps_script
     out = ('[client.glance]\n\tkey = AQ==\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=images"\n'
            '\tcaps mgr = "profile rbd pool=images"\n')
     fake = 'ceph() { case "$3" in client.glance) printf "%s" "$OUT" ;; client.gone) return 2 ;; *) return 110 ;; esac; }'
@@ -243,12 +242,12 @@ def test_a_stack_from_before_grouped_files_can_still_refresh_and_drop_its_file_r
     from pulumi.dynamic.dynamic import serialize_provider
     old = {"connection": CONN, "path": "/etc/x", "content": "a\n", "owner": "root", "group": "root", "mode": "0644",
            "sha256": sha256("a\n")}
-    for module, cls in (("components.hoststate", "RemoteFileProvider"), ("components.libvirt_pki", "CertProvider")):
+    for module, cls in (("components.core.hoststate", "RemoteFileProvider"), ("components.libvirt.pki", "CertProvider")):
         pickled = base64.b64decode(serialize_provider(getattr(importlib.import_module(module), cls)()))
         assert module.encode() in pickled and cls.encode() in pickled      # by reference, as old states hold it
         provider = dill.loads(pickled)
         assert provider.delete("id", old) is None
-    from components.hoststate import RemoteFileProvider
+    from components.core.hoststate import RemoteFileProvider
     with mock.patch.object(ssh, "ssh", return_value=(0, "root cinder 640 abc123\n", "")):
         r = RemoteFileProvider().read("id", old)
     assert (r.outs["group"], r.outs["mode"], r.outs["sha256"]) == ("cinder", "0640", "abc123")

@@ -8,8 +8,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from components.libvirt_pki import CertsProvider, issue, make_ca
-from components.remote import sha256
+from components.libvirt.pki import CertsProvider, issue, make_ca
+from components.core.remote import sha256
 from harness import config_error, deploy, files_on, is_secret, plain, plan, script, settled, text
 
 LIBVIRT = {"/etc/pki/CA/cacert.pem": ("root", "0644"), "/etc/pki/libvirt/servercert.pem": ("root", "0644"),

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components import program
-from components.remote import sha256
+from components.core.remote import sha256
 from harness import (COMMAND, SSH_KEY, config_error, deploy, fake_key, files_on, is_secret, plain, registered, script,
                      settled, stack_config, text)
 

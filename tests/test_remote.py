@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from components.remote import restart_script, wrap
+from components.core.remote import restart_script, wrap
 
 MANAGERS = {   # a stand-in systemctl and supervisorctl: state in $STATE, every restart appended to $LOG
     "systemctl": """#!/bin/bash

@@ -2,9 +2,9 @@
 import pulumi
 import pytest
 
-from components.instances_share import compare_ids
+from components.storage.instances_share import compare_ids
 from conftest import STORAGE_KEYS
-from components.remote import sha256
+from components.core.remote import sha256
 from harness import config_error, deploy, files_on, is_secret, plain, plan, settled, text, use_mocks
 
 def stdin(monitor, name, path=None):

@@ -9,9 +9,9 @@ from typing import Any, Mapping
 
 import jinja2
 
-from .config import ConfigError
+from ..config import ConfigError
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HEADER = "# Managed by openstack-storage (pulumi up); edits here are overwritten."
 
 

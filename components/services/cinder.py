@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import configparser
 
-from .config import StackConfig
-from .render import render_ini
+from ..config import StackConfig
+from ..core.render import render_ini
 from .service_config import ServiceConfig
 
 PATH = "/etc/cinder/cinder.conf"

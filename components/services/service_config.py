@@ -7,8 +7,8 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .remote import Target, restart, sha256, write_files
+from ..core.base import Component
+from ..core.remote import Target, restart, sha256, write_files
 
 
 @dataclass

@@ -8,10 +8,10 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .config import GlusterVolume as VolumeSpec
-from .remote import Target, q, run
-from .service_config import ServiceConfig
+from ..config import GlusterVolume as VolumeSpec
+from ..core.base import Component
+from ..core.remote import Target, q, run
+from ..services.service_config import ServiceConfig
 
 GLUSTERD_VOL = "/etc/glusterfs/glusterd.vol"
 

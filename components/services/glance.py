@@ -1,8 +1,8 @@
 """glance-api.conf: an RBD store (multi-store form) with the direct URL that copy-on-write clones need."""
 from __future__ import annotations
 
-from .config import StackConfig
-from .render import render_ini
+from ..config import StackConfig
+from ..core.render import render_ini
 from .service_config import ServiceConfig
 
 PATH = "/etc/glance/glance-api.conf"

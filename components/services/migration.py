@@ -8,11 +8,11 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .config import Migration
-from .libvirt_pki import LibvirtPki
-from .remote import Target, q, run, write_files
-from .render import render
+from ..config import Migration
+from ..core.base import Component
+from ..core.remote import Target, q, run, write_files
+from ..core.render import render
+from ..libvirt.pki import LibvirtPki
 from .service_config import ServiceConfig, ServiceConfigArgs
 
 LIBVIRTD_CONF = "/etc/libvirt/libvirtd.conf"

@@ -7,10 +7,10 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .remote import Target, q, run
-from .render import render
-from .service_config import ServiceConfig, ServiceConfigArgs
+from ..core.base import Component
+from ..core.remote import Target, q, run
+from ..core.render import render
+from ..services.service_config import ServiceConfig, ServiceConfigArgs
 
 TGT_INCLUDE = "/etc/tgt/conf.d/cinder.conf"
 VOLUMES_DIR = "/var/lib/cinder/volumes"

@@ -11,10 +11,10 @@ from typing import Optional
 import pulumi
 import pulumi_openstack as openstack
 
-from .config import Image as ImageSpec
-from .remote import q, run_local
-from .base import Component
-from .render import oslo
+from ..config import Image as ImageSpec
+from ..core.base import Component
+from ..core.remote import q, run_local
+from ..core.render import oslo
 
 
 def sha256_file(path: Path) -> str:

@@ -10,11 +10,11 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .config import NfsExport
-from .remote import Target, q, run, sha256, write_file
-from .render import render
-from .service_config import ServiceConfig, ServiceConfigArgs
+from ..config import NfsExport
+from ..core.base import Component
+from ..core.remote import Target, q, run, sha256, write_file
+from ..core.render import render
+from ..services.service_config import ServiceConfig, ServiceConfigArgs
 
 GANESHA_CONF = "/etc/ganesha/ganesha.conf"
 

@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_openstack as openstack
 
-from .config import ConfigError, OpenStackAuth
+from ..config import ConfigError, OpenStackAuth
 
 
 def provider(auth: OpenStackAuth, password: pulumi.Output, cacert: Optional[str]) -> openstack.Provider:

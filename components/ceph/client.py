@@ -6,10 +6,10 @@ from typing import Optional
 
 import pulumi
 
-from . import config
-from .base import Component
-from .hoststate import CAPS_LINES, CephClientResource
-from .remote import Target, q
+from .. import config
+from ..core.base import Component
+from ..core.hoststate import CAPS_LINES, CephClientResource
+from ..core.remote import Target, q
 
 
 @dataclass

@@ -8,10 +8,10 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .config import InstancesShare
-from .remote import Target, q, run, write_file
-from .render import render
+from ..config import InstancesShare
+from ..core.base import Component
+from ..core.remote import Target, q, run, write_file
+from ..core.render import render
 
 USERS = ("nova", "libvirt-qemu")
 IDMAPD_CONF = "/etc/idmapd.conf"

@@ -6,9 +6,9 @@ from typing import Optional
 
 import pulumi
 
-from . import config
-from .base import Component
-from .remote import Target, q, run
+from .. import config
+from ..core.base import Component
+from ..core.remote import Target, q, run
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import Optional
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
-from .base import Component
-from .remote import Target, write_files
+from ..core.base import Component
+from ..core.remote import Target, write_files
 
 CA_PATH = "/etc/pki/CA/cacert.pem"
 LIBVIRT_DIR = "/etc/pki/libvirt"

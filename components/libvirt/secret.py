@@ -8,9 +8,9 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .remote import Target, q, run
-from .render import render
+from ..core.base import Component
+from ..core.remote import Target, q, run
+from ..core.render import render
 
 
 @dataclass

@@ -2,8 +2,8 @@
 live-migration transport for the stack's release, and the shared instances path."""
 from __future__ import annotations
 
-from .config import StackConfig
-from .render import render_ini
+from ..config import StackConfig
+from ..core.render import render_ini
 from .service_config import ServiceConfig
 
 PATH = "/etc/nova/nova.conf"

@@ -7,9 +7,9 @@ from typing import Optional
 import pulumi
 import pulumi_openstack as openstack
 
-from .config import QosSpec
-from .base import Component
-from .render import oslo
+from ..config import QosSpec
+from ..core.base import Component
+from ..core.render import oslo
 
 
 @dataclass

@@ -8,9 +8,9 @@ from typing import Optional
 
 import pulumi
 
-from .base import Component
-from .remote import Target, write_files
-from .render import render
+from ..core.base import Component
+from ..core.remote import Target, write_files
+from ..core.render import render
 
 
 @dataclass

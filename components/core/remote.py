@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 import pulumi
 from pulumi_command import local, remote
 
-from .config import StackConfig
+from ..config import StackConfig
 from .hoststate import RemoteFiles, sha256  # noqa: F401  (sha256 re-exported)
 
 # A restart is done when the service is back: one that is not after SETTLE seconds fails the step with the end of

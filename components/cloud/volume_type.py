@@ -8,9 +8,9 @@ from typing import Optional
 import pulumi
 import pulumi_openstack as openstack
 
-from .config import VolumeType as VolumeTypeSpec
-from .base import Component
-from .render import oslo
+from ..config import VolumeType as VolumeTypeSpec
+from ..core.base import Component
+from ..core.render import oslo
 
 
 @dataclass
