@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from components.config import ConfigError, NfsExport, load
 from components.storage.nfs import export_id
+from conftest import without_ceph
 from harness import ROOT, config_error, encode, plan, stack_config
-from test_shared_storage import without_ceph
 
 
 def public_line(private) -> str:

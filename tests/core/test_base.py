@@ -1,4 +1,4 @@
-"""components/base.py: a component's children wait for what the component was told to wait for (Pulumi does not
+"""components/core/base.py: a component's children wait for what the component was told to wait for (Pulumi does not
 hand a component's depends_on to its children); every component makes its children through Component.child."""
 import pulumi
 from pulumi_command import local

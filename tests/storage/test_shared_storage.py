@@ -2,9 +2,9 @@
 import pulumi
 import pytest
 
-from components.storage.instances_share import compare_ids
-from conftest import STORAGE_KEYS
 from components.core.remote import sha256
+from components.storage.instances_share import compare_ids
+from conftest import STORAGE_KEYS, without_ceph
 from harness import config_error, deploy, files_on, is_secret, plain, plan, settled, text, use_mocks
 
 def stdin(monitor, name, path=None):
@@ -318,16 +318,6 @@ def test_kernel_nfs_shares_keep_cinders_mount_default_and_a_stack_setting_wins(s
     p = plan(shared)
     assert not [l for l in section(p.configs["cinder"], "nfs") if l.startswith("nfs_mount_options")]
     assert "nfs_mount_options = vers=4.2" in section(p.configs["cinder"], "gluster")
-
-
-def without_ceph(shared: dict) -> dict:
-    """NFS and Gluster backends only: no ceph section, nothing that uses Ceph."""
-    for key in ("ceph", "glance", "nova"):
-        shared.pop(key)
-    shared["cinder"] = {"backends": [b for b in shared["cinder"]["backends"] if b.get("type") in ("nfs", "glusterfs")]}
-    shared["openstack"] = {"auth_url": "https://keystone.example:5000/v3"}
-    shared["volume_types"] = [{"name": "nfs", "backend": "nfs"}]
-    return shared
 
 
 def test_a_stack_without_ceph_gets_its_cloud_checked_too(shared):

@@ -1,4 +1,4 @@
-"""The building block's own scripts (components/remote.py), run here with stand-in service managers on PATH: a
+"""The building block's own scripts (components/core/remote.py), run here with stand-in service managers on PATH: a
 service restarts when a write changed one of its files or when it is not running, and only then."""
 import os
 import subprocess

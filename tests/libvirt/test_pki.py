@@ -1,4 +1,4 @@
-"""The PKI of TLS migration (components/libvirt_pki.py) under mocks: every compute gets a CA and its own server and
+"""The PKI of TLS migration (components/libvirt/pki.py) under mocks: every compute gets a CA and its own server and
 client certificates in libvirt's and qemu's paths, keys never in the clear; the certificates are the real ones the
 providers make (the mocks run the same code)."""
 import ipaddress
