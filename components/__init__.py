@@ -8,7 +8,7 @@ from .libvirt import pki
 
 # A dynamic resource's provider is kept in the stack's state pickled by reference, by module path and class name
 # (pulumi.dynamic's serialize_provider, dill). States written before the modules moved into packages name
-# components.hoststate and components.libvirt_pki: a refresh, an update or a delete unpickles their providers from
+# components.hoststate and components.libvirt_pki: a refresh or a delete unpickles their resources' providers from
 # there, so those paths stay importable as the modules that now define the providers. Only modules that define a
 # ResourceProvider need this; a provider pickled from here on names its new path.
 sys.modules["components.hoststate"] = hoststate

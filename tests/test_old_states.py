@@ -1,7 +1,7 @@
 """components/__init__.py: a stack's state written before the components moved into packages still loads.
 
 Pulumi keeps a dynamic resource's provider in the state, pickled by reference: the module path and class name
-(pulumi.dynamic's serialize_provider). A refresh, an update or a delete unpickles it in a fresh provider process
+(pulumi.dynamic's serialize_provider). A refresh or a delete unpickles it in a fresh provider process
 that has imported nothing of the program (pulumi/dynamic/__main__.py's get_provider: base64, then dill.loads)."""
 import base64
 import subprocess
