@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 from . import optcheck
+from .cloud.image import sha256_file
+from .cloud.provider import read_cacert
 from .config import RELEASES, ConfigError, StackConfig, _dupes, release_index
-from .image import sha256_file
-from .nfs_export import export_id
-from .openstack_provider import read_cacert
+from .storage.nfs import export_id
 
 
 def check(cfg: StackConfig, root: Path) -> None:

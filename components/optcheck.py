@@ -18,7 +18,7 @@ from typing import Any, Iterator, Optional
 from urllib.parse import urlsplit
 
 from .config import RELEASE_VERSIONS, ConfigError, ConfigWarning, StackConfig
-from .render import oslo
+from .core.render import oslo
 
 DATA = Path(__file__).resolve().parent / "optdata"
 BOOLEANS = {"true", "false", "yes", "no", "1", "0", "on", "off"}

@@ -11,25 +11,25 @@ from typing import Optional
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from . import cinder, glance, nova
-from .ceph_client import CephClient, CephClientArgs
-from .ceph_conf import CephConf, CephConfArgs, Keyring
-from .ceph_pool import CephPool, CephPoolArgs
+from .ceph.client import CephClient, CephClientArgs
+from .ceph.conf import CephConf, CephConfArgs, Keyring
+from .ceph.pool import CephPool, CephPoolArgs
+from .cloud.image import Image, ImageArgs, sha256_file, uploaded_format
+from .cloud.provider import provider, read_cacert
+from .cloud.qos import Qos, QosArgs
+from .cloud.volume_type import VolumeType, VolumeTypeArgs
 from .config import PROJECT, SECRET_KEYS, StackConfig, load
-from .gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
-from .image import Image, ImageArgs, sha256_file, uploaded_format
-from .instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
-from .libvirt_pki import LibvirtPki, LibvirtPkiArgs, migration_ca
-from .libvirt_secret import LibvirtSecret, LibvirtSecretArgs
-from .lvm import LvmBackend, LvmBackendArgs
-from .migration import LiveMigration, MigrationArgs
-from .nfs_export import NfsServer, NfsServerArgs
-from .openstack_provider import provider, read_cacert
-from .qos import Qos, QosArgs
-from .remote import targets
-from .render import render
-from .service_config import ServiceConfigArgs
-from .volume_type import VolumeType, VolumeTypeArgs
+from .core.remote import targets
+from .core.render import render
+from .libvirt.pki import LibvirtPki, LibvirtPkiArgs, migration_ca
+from .libvirt.secret import LibvirtSecret, LibvirtSecretArgs
+from .services import cinder, glance, nova
+from .services.migration import LiveMigration, MigrationArgs
+from .services.service_config import ServiceConfigArgs
+from .storage.gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
+from .storage.instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
+from .storage.lvm import LvmBackend, LvmBackendArgs
+from .storage.nfs import NfsServer, NfsServerArgs
 
 SERVICES = {  # service -> (module, component class, group its config is readable by)
     "glance": (glance, glance.GlanceConfig, "glance"),

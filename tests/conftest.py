@@ -87,6 +87,16 @@ def shared(dev):
     return dev
 
 
+def without_ceph(shared: dict) -> dict:
+    """NFS and Gluster backends only: no ceph section, nothing that uses Ceph."""
+    for key in ("ceph", "glance", "nova"):
+        shared.pop(key)
+    shared["cinder"] = {"backends": [b for b in shared["cinder"]["backends"] if b.get("type") in ("nfs", "glusterfs")]}
+    shared["openstack"] = {"auth_url": "https://keystone.example:5000/v3"}
+    shared["volume_types"] = [{"name": "nfs", "backend": "nfs"}]
+    return shared
+
+
 @pytest.fixture(scope="session")
 def validate_tooling():
     """.venv-validate with the pinned releases and their option data (validate/build.sh; seconds when built)."""

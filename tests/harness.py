@@ -82,7 +82,7 @@ LOCAL = "command:local:Command"
 
 def script(r: "Registration", field: str = "create") -> str:
     """The script a step runs (a command's body without its bash wrapper), or a cephx client's script."""
-    from components.remote import EOF_MARK
+    from components.core.remote import EOF_MARK
     raw = plain(r.inputs.get(field, r.inputs.get("script"))) or ""
     if r.type == COMMAND and raw:
         head, _, rest = raw.partition("\n")
@@ -119,7 +119,7 @@ class Mocks(pulumi.runtime.Mocks):
         if kind == "ceph-client":
             outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
         if kind in ("ca", "certificates"):    # what the providers make, made the same way
-            from components.libvirt_pki import CaProvider, CertsProvider
+            from components.libvirt.pki import CaProvider, CertsProvider
             provider = CaProvider() if kind == "ca" else CertsProvider()
             outputs = provider.create(plain(args.inputs)).outs
         return f"{args.name}-id", outputs
@@ -254,7 +254,7 @@ def registered(run) -> list[Registration]:
 def settled(resources) -> pulumi.Output:
     """An Output that resolves once every given resource, and every resource held in their attributes,
     is registered: assertions applied to it see the complete record."""
-    from components.base import resources_in
+    from components.core.base import resources_in
     return pulumi.Output.all(*[r.urn for r in resources_in(resources)])
 
 

@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from components.config import ConfigError, NfsExport, load
-from components.nfs_export import export_id
+from components.storage.nfs import export_id
+from conftest import without_ceph
 from harness import ROOT, config_error, encode, plan, stack_config
-from test_shared_storage import without_ceph
 
 
 def public_line(private) -> str:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from components.remote import sha256
+from components.core.remote import sha256
 from labkit import ROOT, RUN, converged, sh
 
 pytestmark = pytest.mark.lab

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from components.remote import sha256
+from components.core.remote import sha256
 from cloud import admin_password
 from labkit import ROOT, RUN, converged, pool_detail, sh
 

@@ -1,6 +1,6 @@
 """A guest on Ceph moves between the lab's computes over TLS, on nothing but what `pulumi up` converged: the
 libvirt secret holding the cinder user's key, ceph.conf, libvirtd.conf (listen_tls) and the certificates of
-components/libvirt_pki.py. The guest is defined the way nova-compute defines one (a network disk, protocol rbd,
+components/libvirt/pki.py. The guest is defined the way nova-compute defines one (a network disk, protocol rbd,
 <auth username=...> with the stack's secret UUID), TCG (no KVM here), 64 MiB and no OS: qemu runs it all the same.
 """
 import json

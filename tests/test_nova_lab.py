@@ -1,7 +1,7 @@
 """A real instance on the program's settings: the lab's Nova (API, conductor, scheduler, Placement, the Neutron API and
 nova-compute on both computes, lab/openstack/nova.sh) boots a server from the stack's Glance image with its root disk
 a copy-on-write clone in pool vms, attaches a Ceph volume through the libvirt secret, and live-migrates it between the
-computes over TLS with the certificates of components/libvirt_pki.py; without a client certificate the migration is
+computes over TLS with the certificates of components/libvirt/pki.py; without a client certificate the migration is
 refused. nova-compute reads the program's /etc/nova/nova.conf (images_type rbd, rbd_user, rbd_secret_uuid,
 live_migration_scheme tls, live_migration_with_native_tls) and keyring; the lab adds only its nova.conf.d file.
 

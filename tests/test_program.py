@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components import program
-from components.remote import sha256
+from components.core.remote import sha256
 from harness import (COMMAND, SSH_KEY, config_error, deploy, fake_key, files_on, is_secret, plain, registered, script,
                      settled, stack_config, text)
 
@@ -211,8 +211,8 @@ def test_service_manager_supervisord(monitor, dev):
 
     def check(_):
         body = script(monitor.named("controller1-glance-config-restart-glance"))
-        assert body.startswith("supervisorctl restart glance >/dev/null || true\n")
-        assert "supervisorctl tail glance" in body
+        assert body.startswith("py=$(sed -n '1s/^#! *//p' \"$(command -v supervisorctl)\")\nstate=$($py - glance <<")
+        assert "rpc.stopProcess(name, False)" in body and "supervisorctl tail glance" in body
     return settled(d.resources).apply(check)
 
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
-from .. import formats
+from ..core import formats
 from .base import Mode, Model, Name, Role, Scalar
 
 

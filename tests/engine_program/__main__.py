@@ -2,7 +2,7 @@
 stack config."""
 import pulumi
 
-from components.remote import run_local
+from components.core.remote import run_local
 
 target = pulumi.Config().require("target")
 step = run_local("write", f"[ -f {target} ] || echo engine-check > {target}\necho {target}\n")

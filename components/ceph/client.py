@@ -1,0 +1,62 @@
+"""A cephx client with `profile rbd` caps per pool; caps are reconciled when they differ, not only created."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from .. import config
+from ..core.base import Component
+from ..core.hoststate import CAPS_LINES, CephClientResource
+from ..core.remote import Target, q
+
+
+@dataclass
+class CephClientArgs:
+    target: Target
+    """The Ceph admin host."""
+    cluster: str
+    """Cluster name."""
+    cli: str
+    """The cluster's bounded `ceph` (config.Ceph.cli)."""
+    client: config.CephClient
+    """The client's typed settings (name, per-pool caps)."""
+
+
+def ensure_script(cli: str, c: config.CephClient) -> str:
+    caps = c.cap_strings()
+    cap_args = " ".join(f"{k} {q(v)}" for k, v in caps.items())
+    want = "\n".join(f"{k}={v}" for k, v in sorted(caps.items()))
+    # Only the key reaches stdout (it becomes a secret output); everything else goes to stderr or nowhere.
+    return f"""
+{cli}
+{CAPS_LINES}
+c={q("client." + c.name)}
+if ceph auth get "$c" >/dev/null 2>&1; then
+  have=$(ceph auth get "$c" 2>/dev/null | caps_lines)
+  if [ "$have" != {q(want)} ]; then
+    ceph auth caps "$c" {cap_args} >/dev/null
+    echo "reconciled caps of $c" >&2
+  fi
+else
+  ceph auth get-or-create "$c" {cap_args} >/dev/null
+  echo "created $c" >&2
+fi
+ceph auth get-key "$c"
+"""
+
+
+class CephClient(Component):
+    """`key` is the client's cephx key, a Pulumi secret; nothing logs it. Its caps are read back from the
+    cluster on refresh, so caps changed by hand show up as drift and are reconciled."""
+
+    def __init__(self, name: str, args: CephClientArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:ceph:Client", name, opts)
+        c = args.client
+        self.client_name = c.name
+        self.command = CephClientResource(
+            f"{name}-ensure", args.target.connection, args.cluster, args.cli, c.name, c.cap_strings(),
+            ensure_script(args.cli, c), opts=self.child())
+        self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.key.apply(lambda s: (s or "").strip()))
+        self.register_outputs({"key": self.key})

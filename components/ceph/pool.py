@@ -1,0 +1,79 @@
+"""A Ceph pool: created, sized, its pg settings in agreement with the autoscaler, `rbd pool init`ed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from .. import config
+from ..core.base import Component
+from ..core.remote import Target, q, run
+
+
+@dataclass
+class CephPoolArgs:
+    target: Target
+    """The Ceph admin host (it holds the admin keyring)."""
+    cli: str
+    """The cluster's bounded `ceph` and `rbd` (config.Ceph.cli)."""
+    pool: config.CephPool
+    """The pool's typed settings."""
+
+
+def ensure_script(cli: str, p: config.CephPool) -> str:
+    settings = {"pg_autoscale_mode": "on" if p.autoscaled else "off"}
+    # pg_num only once the autoscaler is off for the pool, and never pgp_num (it follows pg_num since
+    # Nautilus): setting both is how the "'pgp_num' must be lower or equal than 'pg_num'" fights start.
+    for key in ("pg_num", "target_size_ratio", "size", "min_size", "crush_rule"):
+        value = getattr(p, key)
+        if value is not None:
+            settings[key] = value
+    lines = "\n".join(f"ensure {q(k)} {q(v)}" for k, v in settings.items())
+    return f"""
+{cli}
+p={q(p.name)}
+pools=$(ceph osd pool ls)      # (a cluster that does not answer stops the step here)
+if ! grep -qxF -- "$p" <<<"$pools"; then
+  ceph osd pool create "$p" {p.pg_num or ""}
+  echo "created pool $p"
+fi
+# pg_num is compared with its target: since Nautilus the mgr walks the actual count there step by step
+get() {{
+  if [ "$1" = pg_num ]; then
+    ceph osd pool ls detail | awk -v p="'$p'" '$3 == p {{ t = ""
+      for (i = 1; i < NF; i++) {{ if ($i == "pg_num") n = $(i + 1); if ($i == "pg_num_target") t = $(i + 1) }}
+      print (t != "" ? t : n) }}'
+  else
+    ceph osd pool get "$p" "$1" | sed 's/^[^:]*: //'
+  fi
+}}
+ensure() {{
+  [ "$(get "$1")" = "$2" ] || {{ ceph osd pool set "$p" "$1" "$2"; echo "set $1 $2"; }}
+}}
+{lines}
+if ! ceph osd pool application get "$p" | grep -q '"{p.application}"'; then
+  ceph osd pool application enable "$p" {p.application}
+  rbd pool init "$p"
+  echo "enabled application {p.application}"
+fi
+"""
+
+
+def delete_script(cli: str, name: str) -> str:
+    return (f"{cli}\nif ceph osd pool ls | grep -qxF -- {q(name)}; then\n"
+            f"  ceph osd pool rm {q(name)} {q(name)} --yes-i-really-really-mean-it\nfi")
+
+
+class CephPool(Component):
+    """A pool on the admin host. Unless the stack sets `allow_delete`, `pulumi destroy` leaves the pool and its
+    data in place (the resource is only forgotten)."""
+
+    def __init__(self, name: str, args: CephPoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:ceph:Pool", name, opts)
+        p = args.pool
+        self.pool_name = p.name
+        self.command = run(f"{name}-ensure", args.target, ensure_script(args.cli, p), parent=self,
+                           delete=delete_script(args.cli, p.name) if p.allow_delete else None,
+                           retain_on_delete=not p.allow_delete)
+        self.register_outputs({"name": p.name})

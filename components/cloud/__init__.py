@@ -1,0 +1,1 @@
+"""What the program creates in the cloud through its API: the provider, volume types, QoS specs, images."""

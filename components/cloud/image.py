@@ -1,0 +1,79 @@
+"""A Glance image. Its source is prepared on the machine running pulumi into a content-addressed raw file
+(downloaded, sha256-checked, converted with qemu-img when it is not raw), so a changed source is a new
+upload and an unchanged one is never uploaded twice."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pulumi
+import pulumi_openstack as openstack
+
+from ..config import Image as ImageSpec
+from ..core.base import Component
+from ..core.remote import q, run_local
+from ..core.render import oslo
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+QEMU_FORMAT = {"qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}
+
+
+@dataclass
+class ImageArgs:
+    spec: ImageSpec
+    source: str
+    """Absolute path of a local source, or the URL."""
+    prepared: str
+    """Absolute path of the prepared file that is uploaded (named after the source's content)."""
+
+
+def prepare_script(spec: ImageSpec, source: str, prepared: str) -> str:
+    fetch = (f"curl -fsSL --retry 2 --max-time 1800 -o \"$tmp.src\" {q(source)}" if spec.url
+             else f"ln -f {q(source)} \"$tmp.src\" 2>/dev/null || cp {q(source)} \"$tmp.src\"")
+    check = f"echo {q(spec.sha256 + '  ' )}\"$tmp.src\" | sha256sum -c --quiet -" if spec.sha256 else ":"
+    if spec.disk_format in QEMU_FORMAT and spec.convert:
+        make = f"qemu-img convert -f {QEMU_FORMAT[spec.disk_format]} -O raw \"$tmp.src\" \"$tmp\" && rm -f \"$tmp.src\""
+    else:
+        make = "mv \"$tmp.src\" \"$tmp\""
+    return f"""dst={q(prepared)}
+if [ -s "$dst" ]; then echo "prepared $dst"; exit 0; fi
+mkdir -p "$(dirname "$dst")"
+tmp=$(mktemp "$dst.XXXXXX")
+trap 'rm -f "$tmp" "$tmp.src"' EXIT
+{fetch}
+{check}
+{make}
+mv -f "$tmp" "$dst"
+echo "prepared $dst"
+"""
+
+
+def uploaded_format(spec: ImageSpec) -> str:
+    return "raw" if spec.convert and spec.disk_format in QEMU_FORMAT else spec.disk_format
+
+
+class Image(Component):
+    """`opts.depends_on`: the glance-api restarts that load the RBD store."""
+
+    def __init__(self, name: str, args: ImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:glance:Image", name, opts)
+        s = args.spec
+        self.prepare = run_local(f"{name}-prepare", prepare_script(s, args.source, args.prepared), parent=self)
+        self.image = openstack.images.Image(
+            f"{name}-image", name=s.name, local_file_path=args.prepared, disk_format=uploaded_format(s),
+            container_format=s.container_format, visibility=s.visibility,
+            properties={k: oslo(v) for k, v in s.properties.items()} or None,
+            min_disk_gb=s.min_disk_gb, min_ram_mb=s.min_ram_mb, protected=s.protected or None,
+            tags=s.tags or None, verify_checksum=True,
+            opts=self.child(self.prepare))
+        self.register_outputs({"id": self.image.id})

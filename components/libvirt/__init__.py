@@ -1,0 +1,1 @@
+"""libvirt on the computes: the secret holding the cephx key, and the PKI of TLS migration."""

@@ -1,0 +1,111 @@
+"""Live migration on a compute: libvirtd listening per the stack's transport (TLS by default; plain TCP only
+through the named opt-in), qemu.conf `dynamic_ownership = 0` when instances live on shared GlusterFS, the
+computes in /etc/hosts, and SSH between nova users with pinned known_hosts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from ..config import Migration
+from ..core.base import Component
+from ..core.remote import Target, q, run, write_files
+from ..core.render import render
+from ..libvirt.pki import LibvirtPki
+from .service_config import ServiceConfig, ServiceConfigArgs
+
+LIBVIRTD_CONF = "/etc/libvirt/libvirtd.conf"
+QEMU_CONF = "/etc/libvirt/qemu.conf"
+NOVA_HOME = "/var/lib/nova"
+SOCKET = {"tls": "libvirtd-tls.socket", "tcp-sasl": "libvirtd-tcp.socket", "tcp": "libvirtd-tcp.socket"}
+BEGIN, END = "# BEGIN openstack-storage computes", "# END openstack-storage computes"
+
+
+class LibvirtConfig(ServiceConfig):
+    TYPE = "openstack-storage:libvirt:Config"
+
+
+def render_libvirtd(m: Migration) -> str:
+    return render("libvirtd.conf.j2", transport=m.transport, socket_group=m.socket_group)
+
+
+def render_qemu() -> str:
+    return render("qemu.conf.j2")
+
+
+def hosts_block(computes: dict[str, str]) -> str:
+    return "\n".join([BEGIN, *(f"{addr} {name}" for name, addr in sorted(computes.items())), END]) + "\n"
+
+
+def hosts_script(block: str) -> str:
+    """Replace our block in /etc/hosts (keeping the rest and the file's mode) only when it differs."""
+    return f"""
+block={q(block)}
+if [ "$(sed -n '/^{BEGIN}$/,/^{END}$/p' /etc/hosts)" != "$(printf '%s' "$block")" ]; then
+  tmp=$(mktemp)
+  sed '/^{BEGIN}$/,/^{END}$/d' /etc/hosts > "$tmp"
+  printf '%s' "$block" >> "$tmp"
+  cat "$tmp" > /etc/hosts
+  rm -f "$tmp"
+  echo "updated /etc/hosts"
+fi
+"""
+
+
+def known_hosts(computes: dict[str, tuple[str, str]]) -> str:
+    return "".join(f"{name},{addr} {key}\n" for name, (addr, key) in sorted(computes.items()))
+
+
+SSH_CONFIG = "Host *\n    StrictHostKeyChecking yes\n    UserKnownHostsFile " + NOVA_HOME + "/.ssh/known_hosts\n"
+
+
+@dataclass
+class MigrationArgs:
+    target: Target
+    migration: Migration
+    computes: dict[str, tuple[str, str]]
+    """Every compute: name -> (address, pinned host key)."""
+    manager: str
+    libvirtd_service: str = "libvirtd"
+    gluster_instances: bool = False
+    nova_ssh_key: Optional[pulumi.Output] = None
+    """nova's private key (secret), with transport ssh or migrate/resize between computes."""
+    pki: Optional[LibvirtPki] = None
+    """With transport tls: this compute's certificates, in place before libvirtd restarts (and again when they
+    change)."""
+
+
+class LiveMigration(Component):
+    def __init__(self, name: str, args: MigrationArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:nova:LiveMigration", name, opts)
+        m = args.migration
+        extra = {QEMU_CONF: render_qemu()} if args.gluster_instances else {}
+        pki = [args.pki] if args.pki else []
+        self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
+            args.target, LIBVIRTD_CONF, render_libvirtd(m), "root", [args.libvirtd_service], args.manager,
+            extra_files=extra, mode="0644", reads=[p.files for p in pki]),
+            opts=self.child(*pki))
+        self.socket = None
+        if args.manager == "systemd" and m.transport in SOCKET:
+            # with socket activation, libvirtd listens through these units, not through a --listen flag
+            unit = SOCKET[m.transport]
+            self.socket = run(f"{name}-socket", args.target,
+                              f"systemctl is-enabled --quiet {unit} && systemctl is-active --quiet {unit} || "
+                              f"systemctl enable --now {unit}", parent=self, depends_on=[self.libvirt])
+        self.hosts = None
+        if m.hosts_file:
+            block = hosts_block({n: a for n, (a, _) in args.computes.items()})
+            self.hosts = run(f"{name}-hosts", args.target, hosts_script(block), parent=self)
+        self.ssh = None
+        if m.nova_ssh_public_key and args.nova_ssh_key is not None:
+            files = {
+                f"{NOVA_HOME}/.ssh/id_ed25519": (args.nova_ssh_key, "0600"),
+                f"{NOVA_HOME}/.ssh/authorized_keys": (m.nova_ssh_public_key.strip() + "\n", "0600"),
+                f"{NOVA_HOME}/.ssh/known_hosts": (known_hosts(args.computes), "0644"),
+                f"{NOVA_HOME}/.ssh/config": (SSH_CONFIG, "0600"),
+            }
+            self.ssh = write_files(f"{name}-ssh", args.target, [(path, content, "nova", "nova", mode)
+                                                                 for path, (content, mode) in files.items()],
+                                   parent=self)
+        self.finish(host=args.target.host, files=[self.libvirt, self.ssh])

@@ -1,0 +1,1 @@
+"""Shared file storage: GlusterFS, NFS exports, the computes' shared instances directory, LVM iSCSI."""

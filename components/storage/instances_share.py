@@ -1,0 +1,125 @@
+"""Shared /var/lib/nova/instances for live migration: nova and libvirt-qemu must have the same uid and gid on
+every compute that shares it (checked, or aligned when the stack asks), then each compute gets the fstab entry
+and the mount (idempotent), and the NFSv4 idmapd domain."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from ..config import InstancesShare
+from ..core.base import Component
+from ..core.remote import Target, q, run, write_file
+from ..core.render import render
+
+USERS = ("nova", "libvirt-qemu")
+IDMAPD_CONF = "/etc/idmapd.conf"
+
+
+def read_ids_script() -> str:
+    return "\n".join(f'printf "%s %s:%s\\n" {u} "$(id -u {u})" "$(id -g {u})"' for u in USERS)
+
+
+def align_script(user: str, uid: int, gid: int) -> str:
+    """usermod/groupmod to the agreed ids and re-own what the old ids owned (as the seed runbook does by hand)."""
+    return f"""
+u={q(user)}; g=$(id -gn "$u")
+old_uid=$(id -u "$u"); old_gid=$(id -g "$u")
+if [ "$old_gid" != {gid} ]; then
+  groupmod -g {gid} "$g"
+  find / -xdev -gid "$old_gid" -exec chgrp -h {gid} {{}} + 2>/dev/null || true
+  echo "$g gid $old_gid -> {gid}"
+fi
+if [ "$old_uid" != {uid} ]; then
+  usermod -u {uid} "$u"
+  find / -xdev -uid "$old_uid" -exec chown -h {uid} {{}} + 2>/dev/null || true
+  echo "$u uid $old_uid -> {uid}"
+fi
+"""
+
+
+def compare_ids(outputs: dict[str, str]) -> str:
+    """host -> `id` lines; raises with the hosts that differ, else returns the agreed ids."""
+    seen: dict[str, dict[str, str]] = {}
+    for host, text in sorted(outputs.items()):
+        for line in (text or "").splitlines():
+            user, ids = line.split()
+            seen.setdefault(user, {})[host] = ids
+    problems = []
+    for user, by_host in sorted(seen.items()):
+        if len(set(by_host.values())) > 1:
+            listed = ", ".join(f"{h} {ids}" for h, ids in sorted(by_host.items()))
+            problems.append(f"{user} uid:gid differs across computes sharing the instances path: {listed}")
+    if problems:
+        raise pulumi.RunError("; ".join(problems) + ". Align them, or set instances_share.align_ids and rerun.")
+    return " ".join(f"{u}={next(iter(h.values()))}" for u, h in sorted(seen.items()))
+
+
+@dataclass
+class IdAgreementArgs:
+    targets: dict[str, Target]
+    """The computes sharing the instances path."""
+    align: dict
+
+
+class IdAgreement(Component):
+    """`agreed`: the common ids, an Output that fails the update (before any mount) when computes differ."""
+
+    def __init__(self, name: str, args: IdAgreementArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:nova:IdAgreement", name, opts)
+        self.aligned = []
+        if args.align:
+            script = "\n".join(align_script(u, ids.uid, ids.gid) for u, ids in sorted(args.align.items()))
+            self.aligned = [run(f"{name}-align-{h}", t, script, parent=self) for h, t in sorted(args.targets.items())]
+        self.reads = {h: run(f"{name}-read-{h}", t, read_ids_script(), parent=self, depends_on=self.aligned)
+                      for h, t in sorted(args.targets.items())}
+        hosts = sorted(self.reads)
+        self.agreed: pulumi.Output[str] = pulumi.Output.all(*[self.reads[h].stdout for h in hosts]).apply(
+            lambda outs: compare_ids(dict(zip(hosts, outs))))
+        self.register_outputs({"agreed": self.agreed})
+
+
+@dataclass
+class InstancesMountArgs:
+    target: Target
+    share: InstancesShare
+    source: str
+    """`server:/path` (NFS) or `server:/volume` (GlusterFS)."""
+    fstype: str
+    agreed: pulumi.Input[str]
+    """IdAgreement.agreed: the mount waits for, and fails with, the uid/gid check."""
+
+
+def mount_script(a: InstancesMountArgs) -> str:
+    s = a.share
+    line = f"{a.source} {s.instances_path} {a.fstype} {s.mount_options} 0 0"
+    mount = ('mountpoint -q "$dir" || { mount "$dir"; echo "mounted $dir"; }' if s.mount_now
+             else 'echo "fstab only (mount_now: false)"')
+    return f"""
+dir={q(s.instances_path)}
+line={q(line)}
+[ -d "$dir" ] || mkdir -p "$dir"
+if ! grep -qxF -- "$line" /etc/fstab; then
+  tmp=$(mktemp)
+  awk -v d="$dir" '$2 != d' /etc/fstab > "$tmp"
+  echo "$line" >> "$tmp"
+  cat "$tmp" > /etc/fstab
+  rm -f "$tmp"
+  echo "fstab: $line"
+fi
+{mount}
+"""
+
+
+class InstancesMount(Component):
+    def __init__(self, name: str, args: InstancesMountArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:nova:InstancesMount", name, opts)
+        self.idmapd = None
+        if args.share.idmap_domain:
+            self.idmapd = write_file(f"{name}-idmapd", args.target, IDMAPD_CONF,
+                                     render("idmapd.conf.j2", domain=args.share.idmap_domain),
+                                     owner="root", group="root", mode="0644", parent=self)
+        self.mount = run(f"{name}-mount", args.target, mount_script(args), parent=self,
+                         triggers=[args.agreed], depends_on=[self.idmapd] if self.idmapd else [])
+        self.finish(host=args.target.host, files=[self.idmapd])

@@ -1,0 +1,42 @@
+"""The LVM iSCSI backend on a cinder-volume host: its volume group must exist (checked, with a clear error),
+and with tgtadm, tgt includes cinder's volumes directory (tgt restarted only when that file changed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from ..core.base import Component
+from ..core.remote import Target, q, run
+from ..core.render import render
+from ..services.service_config import ServiceConfig, ServiceConfigArgs
+
+TGT_INCLUDE = "/etc/tgt/conf.d/cinder.conf"
+VOLUMES_DIR = "/var/lib/cinder/volumes"
+
+
+@dataclass
+class LvmBackendArgs:
+    target: Target
+    host: str
+    volume_groups: list[str]
+    tgt: bool
+    """Some backend on this host uses target_helper tgtadm."""
+    manager: str
+    tgt_service: str = "tgt"
+
+
+class LvmBackend(Component):
+    def __init__(self, name: str, args: LvmBackendArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:cinder:Lvm", name, opts)
+        self.check = run(f"{name}-vg", args.target, "\n".join(
+            f"vgs {q(vg)} >/dev/null 2>&1 || {{ echo \"volume group {vg} is missing on {args.host}: create it "
+            f"(vgcreate {vg} DEVICE) or fix cinder.backends[].volume_group\" >&2; exit 1; }}"
+            for vg in args.volume_groups), parent=self)
+        self.tgt = None
+        if args.tgt:
+            self.tgt = ServiceConfig(f"{name}-tgt", ServiceConfigArgs(
+                args.target, TGT_INCLUDE, render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR), "root",
+                [args.tgt_service], args.manager, mode="0644"), opts=self.child())
+        self.finish(host=args.target.host, files=[self.tgt])

@@ -1,0 +1,74 @@
+"""NFS exports on one server host: NFS-Ganesha EXPORT blocks (VFS directories or GlusterFS volumes) in a
+ganesha.conf the program owns, restarted only when it changed; or kernel exports in /etc/exports.d, applied
+with `exportfs -ra` only when they changed. Clients are limited to the named networks, root squashed unless
+the stack opted out by name."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from ..config import NfsExport
+from ..core.base import Component
+from ..core.remote import Target, q, run, sha256, write_file
+from ..core.render import render
+from ..services.service_config import ServiceConfig, ServiceConfigArgs
+
+GANESHA_CONF = "/etc/ganesha/ganesha.conf"
+
+
+def export_id(e: NfsExport) -> int:
+    """Stable per export, so adding one never renumbers the others (0 is the pseudo root); new when its path,
+    pseudo path or volume changes: ganesha 4.3 keeps serving the old pseudo path of an export whose Export_Id
+    stayed, and can crash on the next reload."""
+    key = f"{e.name}|{e.path}|{e.pseudo_path()}|{e.gluster_volume}"
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 60000 + 100
+
+
+def kernel_exports_path(e: NfsExport) -> str:
+    return f"/etc/exports.d/openstack-storage-{e.name}.exports"
+
+
+def render_ganesha(exports: list[NfsExport], options: dict) -> str:
+    return render("ganesha.conf.j2", options=options,
+                  exports=[{"id": export_id(e), "spec": e} for e in sorted(exports, key=lambda e: e.name)])
+
+
+@dataclass
+class NfsServerArgs:
+    target: Target
+    exports: list[NfsExport]
+    manager: str
+    ganesha_service: str = "nfs-ganesha"
+    ganesha_options: dict = None
+
+
+class NfsServer(Component):
+    """`opts.depends_on`: the gluster volumes it exports."""
+
+    def __init__(self, name: str, args: NfsServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("openstack-storage:nfs:Server", name, opts)
+        dirs = [e for e in args.exports if e.path]
+        self.dirs = None
+        if dirs:
+            self.dirs = run(f"{name}-dirs", args.target, "\n".join(
+                f"[ -d {q(e.path)} ] || mkdir -p {q(e.path)}" + (f"\nchown {q(e.owner)} {q(e.path)}" if e.owner else "")
+                for e in dirs), parent=self)
+        after = [self.dirs] if self.dirs else []
+        ganesha = [e for e in args.exports if e.server == "ganesha"]
+        self.ganesha = None
+        if ganesha:
+            self.ganesha = ServiceConfig(f"{name}-ganesha", ServiceConfigArgs(
+                args.target, GANESHA_CONF, render_ganesha(ganesha, args.ganesha_options or {}), "root", [args.ganesha_service], args.manager,
+                mode="0644"), opts=self.child(*after))
+        kernel = [e for e in args.exports if e.server == "kernel"]
+        self.exports = [write_file(f"{name}-exports-{e.name}", args.target, kernel_exports_path(e),
+                            render("exports.j2", export=e), owner="root", group="root", mode="0644",
+                            parent=self, depends_on=after) for e in kernel]
+        self.exportfs = None
+        if kernel:
+            self.exportfs = run(f"{name}-exportfs", args.target, "exportfs -ra", parent=self, depends_on=self.exports,
+                                triggers=[sha256(render("exports.j2", export=e)) for e in kernel])
+        self.finish(host=args.target.host, files=[self.ganesha, *self.exports])

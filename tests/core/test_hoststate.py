@@ -1,0 +1,163 @@
+"""The read-back resources' providers' own logic: what is an update, what is a replace, what a read reports."""
+from unittest import mock
+
+from components.core import hoststate, ssh
+from components.core.hoststate import CephClientProvider, RemoteFilesProvider, parse_caps, sha256
+
+CONN = {"host": "10.77.0.10", "port": 22, "user": "root", "private_key": "k", "host_key": "ssh-ed25519 AAAA"}
+
+
+def files(**attrs):
+    """Two files; `attrs` overrides the first one's owner, group or mode."""
+    return {"connection": CONN, "files": {"/etc/x": {"owner": "root", "group": "root", "mode": "0644", **attrs},
+                                          "/etc/y": {"owner": "root", "group": "cinder", "mode": "0640"}},
+            "contents": {"/etc/x": "a\n", "/etc/y": "b\n"}}
+
+
+def written(**attrs):
+    return {**files(**attrs), "sha256": {"/etc/x": sha256("a\n"), "/etc/y": sha256("b\n")}}
+
+
+def test_files_diff_compares_what_refresh_reads_back():
+    p = RemoteFilesProvider()
+    assert not p.diff("id", written(), files()).changes
+    assert p.diff("id", {**written(), "sha256": {"/etc/x": sha256("a\n"), "/etc/y": "edited-by-hand"}}, files()).changes
+    assert p.diff("id", written(mode="0666"), files()).changes
+    assert p.diff("id", written(), {**files(), "contents": {"/etc/x": "a\n", "/etc/y": "c\n"}}).changes
+    d = p.diff("id", written(), {**files(), "connection": {**CONN, "host": "10.77.0.11"}})
+    assert d.replaces == ["connection"]
+
+
+def test_files_read_reports_owner_mode_and_hash_but_never_the_content():
+    with mock.patch.object(ssh, "ssh", return_value=(0, "cinder cinder 600 abc123\nroot cinder 640 def456\n", "")) as s:
+        r = RemoteFilesProvider().read("id", written())
+    assert s.call_count == 1                   # both files in one session
+    assert r.outs["files"]["/etc/x"] == {"owner": "cinder", "group": "cinder", "mode": "0600"}
+    assert r.outs["sha256"] == {"/etc/x": "abc123", "/etc/y": "def456"}
+    assert r.outs["contents"] == {"/etc/x": "a\n", "/etc/y": "b\n"}    # the desired content; the host's is not stored
+    with mock.patch.object(ssh, "ssh", return_value=(0, "MISSING\nroot cinder 640 def456\n", "")):
+        r = RemoteFilesProvider().read("id", written())
+    assert r.id == "id" and r.outs["sha256"]["/etc/x"] == "missing"       # one deleted: a drift, rewritten by up
+    assert RemoteFilesProvider().diff("id", r.outs, files()).changes
+    with mock.patch.object(ssh, "ssh", return_value=(0, "MISSING\nMISSING\n", "")):
+        assert RemoteFilesProvider().read("id", written()).id is None
+
+
+def test_files_write_sends_every_content_on_stdin_in_one_session():
+    with mock.patch.object(ssh, "ssh", return_value=(0, "", "")) as s:
+        out = RemoteFilesProvider().create(files())
+    (conn, script, stdin), _ = s.call_args
+    assert s.call_count == 1 and stdin == "a\nb\n"
+    assert "a\n" not in script.replace("\\n", "") and "put /etc/x root root 0644 2 644" in script
+    assert out.id == "10.77.0.10:/etc/x" and out.outs["sha256"]["/etc/y"] == sha256("b\n")
+
+
+def test_caps_read_back_and_diffed():
+    text = "mgr=profile rbd pool=images\nmon=profile rbd\nosd=profile rbd pool=images\n"
+    caps = parse_caps(text)
+    assert caps == {"mgr": "profile rbd pool=images", "mon": "profile rbd", "osd": "profile rbd pool=images"}
+    props = {"connection": CONN, "cluster": "ceph", "name": "glance", "caps": caps, "script": "s"}
+    p = CephClientProvider()
+    assert not p.diff("id", {**props, "actual_caps": caps}, props).changes
+    assert p.diff("id", {**props, "actual_caps": {**caps, "osd": "allow *"}}, props).changes
+    with mock.patch.object(ssh, "ssh", return_value=(0, "mon=allow r\n", "")):
+        assert CephClientProvider().read("client.glance", props).outs["actual_caps"] == {"mon": "allow r"}
+
+
+def test_file_diff_with_content_not_yet_known_is_a_change():
+    from pulumi.output import Unknown  # what a preview hands the provider for a pending output
+    assert RemoteFilesProvider().diff("id", written(), {**files(), "contents": Unknown()}).changes
+    assert RemoteFilesProvider().diff("id", written(), {**files(), "contents": {"/etc/x": "a\n", "/etc/y": Unknown()}}).changes
+
+
+def test_a_write_that_fails_leaves_the_old_file_intact(tmp_path):
+    """The file script writes a temporary file beside the target and renames it: on a full file system the write
+    fails and the old file is untouched (nor is a temporary file left behind)."""
+    import subprocess
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], check=True)
+    try:
+        target = mnt / "nova.conf"
+        target.write_text("old\n")
+        (mnt / "filler").write_bytes(b"x" * 60000)
+        script = hoststate.write_files_script([(str(target), "root", "root", "0640", 80000)])
+        r = subprocess.run(["bash", "-c", "set -eu\n" + script], input="new\n" * 20000, capture_output=True,
+                           text=True)
+        assert r.returncode != 0 and "No space left on device" in r.stderr, r.stderr
+        assert target.read_text() == "old\n"
+        assert sorted(p.name for p in mnt.iterdir()) == ["filler", "nova.conf"]
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_files_and_dirs_scripts_write_then_find_nothing_to_do_and_read_back(tmp_path):
+    """The scripts the file provider runs, here on this machine: a first run writes (multi-byte content and an
+    empty file included), a second changes nothing, and the read-back sees owner, mode, hash and a missing file."""
+    import os
+    import subprocess
+    files = [(f"{tmp_path}/etc/a.conf", "héllo\n", "root", "root", "0640"), (f"{tmp_path}/b", "", "root", "root", "0600"),
+             (f"{tmp_path}/c", "x\n" * 3, "nobody", "nogroup", "0644")]
+    dirs = [(f"{tmp_path}/run/guests", "nobody", "nogroup", "0755")]
+    script = hoststate.write_files_script([(p, o, g, m, len(c.encode())) for p, c, o, g, m in files], dirs)
+    runs = [subprocess.run(["bash", "-c", "set -eu\n" + script], input="".join(c for _, c, *_ in files),
+                           capture_output=True, text=True) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert runs[0].stdout.count("changed ") == 3 and f"dir {tmp_path}/run/guests" in runs[0].stdout
+    assert runs[1].stdout.split() == ["unchanged", files[0][0], "unchanged", files[1][0], "unchanged", files[2][0]]
+    assert open(files[0][0], encoding="utf-8").read() == "héllo\n" and os.path.getsize(files[1][0]) == 0
+    read = subprocess.run(["bash", "-c", hoststate.read_files_script([p for p, *_ in files] + [f"{tmp_path}/gone"],
+                                                                     [d for d, *_ in dirs])],
+                          capture_output=True, text=True).stdout.splitlines()
+    assert read == [f"root root 640 {sha256('héllo' + chr(10))}", f"root root 600 {sha256('')}",
+                    f"nobody nogroup 644 {sha256('x' + chr(10) * 1 + 'x' + chr(10) + 'x' + chr(10))}", "MISSING",
+                    "nobody nogroup 755"]
+
+
+def test_caps_read_script_against_a_stand_in_ceph():
+    """The read script of a cephx user, run here with a stand-in `ceph`: caps as the ensure step compares them, an
+    absent user (ENOENT, exit 2) reads as nothing, and a cluster that fails otherwise fails the read."""
+    import os
+    import subprocess
+    from components.core.hoststate import caps_script
+    out = ('[client.glance]\n\tkey = AQ==\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=images"\n'
+           '\tcaps mgr = "profile rbd pool=images"\n')
+    fake = 'ceph() { case "$3" in client.glance) printf "%s" "$OUT" ;; client.gone) return 2 ;; *) return 110 ;; esac; }'
+    runs = {c: subprocess.run(["bash", "-c", caps_script(fake, c)], capture_output=True, text=True,
+                              env={**os.environ, "OUT": out}) for c in ("glance", "gone", "hung")}
+    assert runs["glance"].returncode == 0
+    assert runs["glance"].stdout == "mgr=profile rbd pool=images\nmon=profile rbd\nosd=profile rbd pool=images\n"
+    assert parse_caps(runs["glance"].stdout)["osd"] == "profile rbd pool=images"
+    assert (runs["gone"].returncode, runs["gone"].stdout) == (0, "")
+    assert runs["hung"].returncode == 110
+
+
+def test_a_stack_from_before_grouped_files_can_still_refresh_and_drop_its_file_resources():
+    """The engine unpickles a resource's provider from its state, by module and class name, to read or delete it:
+    the old one-file and one-certificate providers must still load there and work."""
+    import base64
+    import importlib
+    import dill
+    from pulumi.dynamic.dynamic import serialize_provider
+    old = {"connection": CONN, "path": "/etc/x", "content": "a\n", "owner": "root", "group": "root", "mode": "0644",
+           "sha256": sha256("a\n")}
+    for module, cls in (("components.core.hoststate", "RemoteFileProvider"),
+                        ("components.libvirt.pki", "CertProvider")):
+        pickled = base64.b64decode(serialize_provider(getattr(importlib.import_module(module), cls)()))
+        assert module.encode() in pickled and cls.encode() in pickled      # by reference, as old states hold it
+        provider = dill.loads(pickled)
+        assert provider.delete("id", old) is None
+    from components.core.hoststate import RemoteFileProvider
+    with mock.patch.object(ssh, "ssh", return_value=(0, "root cinder 640 abc123\n", "")):
+        r = RemoteFileProvider().read("id", old)
+    assert (r.outs["group"], r.outs["mode"], r.outs["sha256"]) == ("cinder", "0640", "abc123")
+
+
+def test_the_contents_are_not_kept_twice_in_state():
+    """Written files keep their contents in the inputs only (the state file is rewritten on every step): the
+    outputs hold their hashes."""
+    with mock.patch.object(ssh, "ssh", return_value=(0, "changed /etc/x\nunchanged /etc/y\n", "")):
+        out = RemoteFilesProvider().create(files()).outs
+    assert "contents" not in out and out["sha256"] == {"/etc/x": sha256("a\n"), "/etc/y": sha256("b\n")}
+    assert out["changed"] == ["/etc/x"]
+    assert not RemoteFilesProvider().diff("id", out, files()).changes

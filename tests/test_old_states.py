@@ -1,0 +1,60 @@
+"""components/__init__.py: a stack's state written before the components moved into packages still loads.
+
+Pulumi keeps a dynamic resource's provider in the state, pickled by reference: the module path and class name
+(pulumi.dynamic's serialize_provider). A refresh or a delete unpickles it in a fresh provider process
+that has imported nothing of the program (pulumi/dynamic/__main__.py's get_provider: base64, then dill.loads)."""
+import base64
+import subprocess
+import sys
+
+import dill
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from components.core import hoststate
+from harness import ROOT
+
+# serialize_provider(Provider()) by the code before the move (86154d9), the providers then in
+# components/hoststate.py and components/libvirt_pki.py: what such a stack's state holds.
+OLD = {
+    "components.hoststate.RemoteFilesProvider":
+        "gASVMwAAAAAAAACMFGNvbXBvbmVudHMuaG9zdHN0YXRllIwTUmVtb3RlRmlsZXNQcm92aWRlcpSTlCmBlC4=",
+    "components.hoststate.RemoteFileProvider":
+        "gASVMgAAAAAAAACMFGNvbXBvbmVudHMuaG9zdHN0YXRllIwSUmVtb3RlRmlsZVByb3ZpZGVylJOUKYGULg==",
+    "components.hoststate.CephClientProvider":
+        "gASVMgAAAAAAAACMFGNvbXBvbmVudHMuaG9zdHN0YXRllIwSQ2VwaENsaWVudFByb3ZpZGVylJOUKYGULg==",
+    "components.libvirt_pki.CaProvider":
+        "gASVLAAAAAAAAACMFmNvbXBvbmVudHMubGlidmlydF9wa2mUjApDYVByb3ZpZGVylJOUKYGULg==",
+    "components.libvirt_pki.CertsProvider":
+        "gASVLwAAAAAAAACMFmNvbXBvbmVudHMubGlidmlydF9wa2mUjA1DZXJ0c1Byb3ZpZGVylJOUKYGULg==",
+    "components.libvirt_pki.CertProvider":
+        "gASVLgAAAAAAAACMFmNvbXBvbmVudHMubGlidmlydF9wa2mUjAxDZXJ0UHJvdmlkZXKUk5QpgZQu",
+}
+NOW = {"components.hoststate": "components.core.hoststate", "components.libvirt_pki": "components.libvirt.pki"}
+
+LOAD = """import base64, sys, dill
+for s in sys.argv[1:]:
+    p = dill.loads(base64.b64decode(s))
+    print(f"{type(p).__module__}.{type(p).__qualname__}")
+"""
+
+
+def test_a_state_from_before_the_move_loads_its_providers_in_a_fresh_provider_process():
+    for name, pickled in OLD.items():
+        assert name.rpartition(".")[0].encode() in base64.b64decode(pickled)    # the old path, as the state has it
+    r = subprocess.run([sys.executable, "-c", LOAD, *OLD.values()], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"{NOW[module]}.{cls}" for module, _, cls in (n.rpartition(".") for n in OLD)]
+
+
+def test_the_old_paths_are_what_loads_them_and_new_states_name_the_new_ones(monkeypatch):
+    pickled = base64.b64decode(OLD["components.hoststate.RemoteFilesProvider"])
+    for old in NOW:
+        monkeypatch.delitem(sys.modules, old)
+    with pytest.raises(ModuleNotFoundError, match="components.hoststate"):
+        dill.loads(pickled)
+    monkeypatch.undo()
+    provider = dill.loads(pickled)
+    assert type(provider) is hoststate.RemoteFilesProvider
+    assert b"components.core.hoststate" in base64.b64decode(serialize_provider(provider))
