@@ -6,8 +6,8 @@ Rules every step follows:
 - scripts check state before acting, so a rerun converges instead of failing (`ceph ... create` and friends
   do not have reliable exit codes on repeat);
 - content and secrets go in on stdin, never on the command line; a step fed a secret logs nothing;
-- input changes run `update` (the same script), not a replace: a replace runs the new create before the old
-  delete, which would undo what was just written;
+- input changes run the script again as an update (pulumi-command runs `create` when there is no `update`), not a
+  replace: a replace runs the new create before the old delete, which would undo what was just written;
 - a service restart is its own step, replaced (so re-run) only when the hash of its own config changes.
 """
 from __future__ import annotations
@@ -120,7 +120,8 @@ def run(name: str, target: Target, script: pulumi.Input[str], *, parent: pulumi.
     `update`, unless `rerun_on_update` is off: then only a trigger's change (a replace) runs it."""
     body = wrap(script)
     return remote.Command(
-        name, connection=target.command, create=body, update=body if rerun_on_update else "true",
+        # no `update`: pulumi-command runs `create` again on an update, without a second copy in the state
+        name, connection=target.command, create=body, update=None if rerun_on_update else "true",
         delete=wrap(delete) if delete else None,
         stdin=stdin, triggers=list(triggers) if triggers else None,
         # stdout is the script's own chatter; a step fed a secret logs nothing at all. No previous output in the
