@@ -156,11 +156,11 @@ def _ceph(p: Plan, w: _Wiring) -> dict:
     admin = hosts[ceph.admin_host]
     pools = {pl.name: w.add(CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cli(), pl)))
              for pl in ceph.pools}
-    clients = {
-        c.name: w.add(CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, ceph.cli(), c),
-                                 opts=pulumi.ResourceOptions(depends_on=[pools[pool] for pool in sorted(c.caps)])))
-        for c in ceph.clients
-    }
+    # A cephx user's caps name its pools as text, so the keys are made while the pools are; the services that use a
+    # pool start after it (in their host's `ready`).
+    clients = {c.name: w.add(CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, ceph.cli(), c)))
+               for c in ceph.clients}
+    caps = {c.name: c.caps for c in ceph.clients}
     computes = set(cfg.hosts_with("nova-compute"))
     for host, placed in sorted(cfg.keyrings().items()):
         keyrings = [Keyring(ceph.keyring_path(c), c, clients[c].key, *attrs) for c, attrs in sorted(placed.items())]
@@ -169,6 +169,7 @@ def _ceph(p: Plan, w: _Wiring) -> dict:
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
             runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group),
             opts=pulumi.ResourceOptions(depends_on=[clients[c] for c in sorted(placed)])), host)
+        w.ready[host] += [pools[pool] for pool in sorted({pool for c in placed for pool in caps[c]}) if pool in pools]
     return clients
 
 

@@ -24,16 +24,19 @@ def test_dependency_chain_pool_client_keyring_secret_nova_conf_restart(monitor, 
     _, d = deploy(dev)
 
     def check(_):
-        chain = ["ceph-pool-vms-ensure", "ceph-client-cinder-ensure", "compute1-ceph-files",
+        chain = ["ceph-client-cinder-ensure", "compute1-ceph-files",
                  "compute1-libvirt-secret-set", "compute1-nova-config-file",
                  "compute1-nova-config-restart-nova-compute"]
         for later, earlier in zip(chain[1:], chain):
             assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
         # and the other way round would be a cycle: the engine must not wait in reverse
         assert not monitor.depends_on("ceph-client-cinder-ensure", "compute1-ceph-files")
-        # the client waits for every pool its caps name, and only those
-        assert monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-images-ensure")
-        assert not monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-volumes-ensure")
+        # keys are made while the pools are (caps name pools as text); a host's services wait for every pool its
+        # clients' caps name, and only those (compute1 holds cinder's key only: no backups)
+        assert not monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-images-ensure")
+        assert monitor.depends_on("compute1-nova-config-file", "ceph-pool-vms-ensure")
+        assert monitor.depends_on("controller1-glance-config-restart-glance-api", "ceph-pool-images-ensure")
+        assert not monitor.depends_on("compute1-nova-config-restart-nova-compute", "ceph-pool-backups-ensure")
         # cinder.conf waits for the keyrings and ceph.conf on its own host, not for the computes
         assert monitor.depends_on("controller1-cinder-config-file", "controller1-ceph-files")
         assert monitor.depends_on("controller1-ceph-files", "ceph-client-cinder-backup-ensure")
