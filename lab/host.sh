@@ -32,15 +32,11 @@ start_daemon() {
   echo $! >"$d/pids/$name"
 }
 
-# wait_until DESCRIPTION TRIES INTERVAL CMD...: bounded in count (TRIES) and time (TRIES x INTERVAL plus
-# each CMD's own timeout). Returns 1 when it gave up.
+# wait_until DESCRIPTION TRIES INTERVAL CMD...: lib.sh's poll, bounded in count (TRIES) and time (TRIES x INTERVAL
+# plus each CMD's own timeout). Logs and returns 1 when it gave up.
 wait_until() {
-  local what=$1 tries=$2 interval=$3; shift 3
-  local i
-  for ((i = 0; i < tries; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep "$interval"
-  done
+  local what=$1 tries=$2
+  if poll "${@:2}"; then return 0; fi
   log "gave up waiting for $what after $tries tries"
   return 1
 }

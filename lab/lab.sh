@@ -19,9 +19,11 @@
 set -euo pipefail
 
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shared helpers: HOST_ENV, now, secs, log, die
+# shared helpers: HOST_ENV, now, secs, elapsed, log, die, poll
 # shellcheck source=lab/lib.sh
 . "$LAB/lib.sh"
+LOG_FORMAT='[lab %5ss] %s\n'
+DIE_PREFIX='lab: error: '
 # The lab's state (keys, daemon data, per-host overlays) must stay visible inside the hosts, which mount their own
 # /tmp, /run, /root and /srv and overlays of /etc and /var: when the checkout lives under one of those, the state
 # goes under /opt and lab/run is a link to it.
