@@ -41,11 +41,9 @@ wait_until() {
   return 1
 }
 
-ssh_opts() {
-  echo -i "$RUN/ssh/id_ed25519" -o IdentitiesOnly=yes -o UserKnownHostsFile="$RUN/ssh/known_hosts" \
-    -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR
-}
-lab_ssh() { local h=$1; shift; # shellcheck disable=SC2046
+# SSH to a host through lab/run/ssh/config: the lab's SSH options (key, pinned host keys, batch mode, ProxyJump) are
+# written once, there (services.sh's write_ssh_client_files).
+lab_ssh() { local h=$1; shift
   timeout 20 ssh -F "$RUN/ssh/config" "$h" "$@"; }
 
 # ---------------------------------------------------------------------------------------------------
