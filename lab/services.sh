@@ -129,28 +129,31 @@ rss_report() {
     for (c in r) printf "  %-16s %7.1f MiB  (%d)\n", c, r[c] / 1024, n[c] }' | sort -k2 -n -r
   ps -o rss= -p "$pids" | awk '{ t += $1 } END { printf "  %-16s %7.1f MiB  (%d processes)\n", "TOTAL", t / 1024, NR }'
 }
+
 # Stop PIDS with SIGTERM, wait (bounded), then SIGKILL what is left.
 stop_pids() {
   local grace=$1; shift
-  local p left=() i
+  local p left=()
   [ $# -gt 0 ] || return 0
   STOPPED+=("$@")
   for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-  for ((i = 0; i < grace * 10; i++)); do
-    left=()
-    for p in "$@"; do alive "$p" && left+=("$p"); done
-    [ ${#left[@]} -gt 0 ] || return 0
-    sleep 0.1
-  done
+  pids_gone $((grace * 10)) "$@" && return 0
   log "SIGKILL after ${grace}s: ${left[*]}"
   for p in "${left[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  for ((i = 0; i < 50; i++)); do
+  pids_gone 50 "$@" && return 0
+  log "still alive after SIGKILL: ${left[*]}"
+}
+# pids_gone TENTHS PID...: waits at most TENTHS x 0.1 s until none of PIDS is alive; returns 1 if some still are,
+# with those in the caller's `left` (stop_pids' local).
+pids_gone() {
+  local tenths=$1 p i; shift
+  for ((i = 0; i < tenths; i++)); do
     left=()
     for p in "$@"; do alive "$p" && left+=("$p"); done
     [ ${#left[@]} -gt 0 ] || return 0
     sleep 0.1
   done
-  log "still alive after SIGKILL: ${left[*]}"
+  return 1
 }
 
 # A recorded PID is only signalled while it is still in its host's network namespace (no PID reuse).
