@@ -1,4 +1,5 @@
-# The lab's computes, sourced by lab/lab.sh (it uses lab.sh's RUN, HOSTS, ADDR, SSH_ADDR, BASTION, ns and die).
+# The lab's computes, sourced by lab/lab.sh (it uses lab.sh's RUN, HOSTS, ADDR, SSH_ADDR and BASTION, host.sh's ns
+# and lib.sh's die).
 #
 # LAB_COMPUTES=N (default 2, at most 30) computes: compute1..computeN, each a full compute (supervisord with
 # libvirtd --listen and virtlogd, its own /dev/kvm node for group kvm, qemu.conf, a libvirtd.conf the program
@@ -72,7 +73,7 @@ compute_init() {
     >/etc/libvirt/libvirtd.conf
 }
 
-# A compute's supervisord programs (lab.sh's `program` helper).
+# A compute's supervisord programs (the `program` helper of host.sh's write_service_programs).
 compute_programs() {
   program libvirtd "/usr/sbin/libvirtd --listen --pid-file /run/libvirtd.pid" true
   # the qemu driver logs guests' consoles through virtlogd

@@ -6,6 +6,8 @@
 # It runs with a clean environment (PATH, HOME=/root), like an SSH login, unless LAB_EXEC_KEEP_ENV=1.
 set -euo pipefail
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lab/lib.sh
+. "$LAB/lib.sh"   # HOST_ENV: the clean environment lab.sh starts a host's daemons with
 if [ $# -lt 2 ]; then
   echo "usage: $0 HOST CMD [ARG...]   (hosts: controller compute1..N storage1 storage2)" >&2
   exit 2
@@ -18,5 +20,4 @@ kill -0 "$pid" 2>/dev/null || { echo "exec.sh: host '$host' is not running (anch
 if [ "${LAB_EXEC_KEEP_ENV:-0}" = 1 ]; then
   exec nsenter -t "$pid" -m -n -u -- "$@"
 fi
-exec nsenter -t "$pid" -m -n -u -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM="${TERM:-dumb}" "$@"
+exec nsenter -t "$pid" -m -n -u -- "${HOST_ENV[@]}" TERM="${TERM:-dumb}" "$@"

@@ -4,7 +4,9 @@
 # packages (policy-rc.d answers 101); lab.sh starts every daemon by hand inside its test hosts.
 set -euo pipefail
 
-START=$(date +%s.%N)
+T0=$(date +%s.%N)
+# shellcheck source=lab/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # elapsed
 export DEBIAN_FRONTEND=noninteractive
 
 # What each package is for:
@@ -42,8 +44,6 @@ PACKAGES=(
   # lab/openstack: nova-compute's libvirt bindings (built against Debian's libvirt; the venv sees them)
   python3-libvirt
 )
-
-elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
 
 # ceph-mgr (about 35 packages more): nova-compute needs `ceph df` (see lab.sh); LAB_CEPH_MGR=0 leaves it out.
 if [ "${LAB_CEPH_MGR:-1}" = 1 ]; then PACKAGES+=(ceph-mgr); fi

@@ -14,9 +14,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VENV=${OS_VENV:-/opt/openstack-storage-lab/openstack-venv}
 REQ=$HERE/requirements.txt
 PIP_VERSION=24.3.1
-START=$(date +%s.%N)
-
-elapsed() { awk -v s="${1:-$START}" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+T0=$(date +%s.%N)
+# shellcheck source=lab/lib.sh
+. "$HERE/../lib.sh"   # elapsed
 
 # --- Debian packages: lab/install.sh has them in the lab's one list -----------------------------------------
 bash "$HERE/../install.sh"

@@ -1,7 +1,7 @@
 # Helpers of lab/openstack/up.sh and nova.sh, sourced by up.sh: write a file on a lab host only when it differs
 # (and note which programs must restart), supervisord program definitions, the keystone sections the services
 # share, bounded waits, and the start/restart of the controller's programs. They use up.sh's globals (LAB, HX,
-# ADDR, BIN, SVPATH, PY, log, die).
+# ADDR, BIN, SVPATH, PY) and lab/lib.sh's log, die and poll.
 
 # put PATH MODE OWNER:GROUP < content: writes the file on host $ON (default: the controller) only when content,
 # mode or owner differ. Prints "changed" or "same".
@@ -85,13 +85,11 @@ gunicorn() { # gunicorn NAME PORT MODULE
        "--keep-alive 30" \
        "--chdir /var/lib/openstack-lab/wsgi $3"
 }
-# wait_until WHAT TRIES INTERVAL CMD...: bounded in count, and in time because every probe has its own timeout.
+# wait_until WHAT TRIES INTERVAL CMD...: lab/lib.sh's poll, bounded in count, and in time because every probe has
+# its own timeout. Logs "WHAT ready", or shows the controller's programs and dies.
 wait_until() {
-  local what=$1 tries=$2 interval=$3 i; shift 3
-  for ((i = 1; i <= tries; i++)); do
-    if "$@" >/dev/null 2>&1; then log "$what ready"; return 0; fi
-    sleep "$interval"
-  done
+  local what=$1 tries=$2
+  if poll "${@:2}"; then log "$what ready"; return 0; fi
   $HX supervisorctl status || true
   die "$what not ready after $tries tries (logs: lab/run/hosts/controller/var.upper/log/)"
 }

@@ -21,13 +21,15 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=$(dirname "$HERE")
+# shared helpers: elapsed, log, die, poll
+# shellcheck source=lab/lib.sh
+. "$LAB/lib.sh"
+LOG_FORMAT='openstack up [%s s]: %s\n'
+DIE_PREFIX='openstack up: '
 VENV=${OS_VENV:-/opt/openstack-storage-lab/openstack-venv}
 RUN=$LAB/run/openstack
 HX="$LAB/exec.sh controller"
-START=$(date +%s.%N)
-elapsed() { awk -v s="${1:-$START}" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-log() { echo "openstack up [$(elapsed) s]: $*"; }
-die() { echo "openstack up: $*" >&2; exit 1; }
+T0=$(date +%s.%N)
 
 # --- preflight ------------------------------------------------------------------------------------------
 [ -f "$LAB/run/lab.json" ] || die "the lab is not up (bash lab/lab.sh up)"
