@@ -50,7 +50,8 @@ CEPH_DIR=$RUN/ceph
 LAB_CEPH_MGR=${LAB_CEPH_MGR:-1}
 GLUSTER_HOSTS=(storage1 storage2)
 NFS_HOST=storage2
-set_computes "$(compute_count)"
+_n=$(compute_count) || exit 1   # a wrong LAB_COMPUTES stops here: die in $(...) ends only the subshell
+set_computes "$_n"
 # supervisord on every host: the lab stack names it as the service manager, so the program restarts
 # glusterd, nfs-ganesha, libvirtd and the OpenStack services through `supervisorctl restart NAME`
 SUPERVISOR_HOSTS=("${HOSTS[@]}")
@@ -100,7 +101,8 @@ cmd_up() {
   if [ -e "$RUN" ] || [ -L "$LAB/run" ] || ip link show "$BRIDGE" >/dev/null 2>&1 || ip netns list | grep -q "^$NS_PREFIX"; then
     log "leftovers of an earlier lab found: taking them down first"
     cmd_down
-    set_computes "$(compute_count)"    # now LAB_COMPUTES's, no longer the leftovers'
+    _n=$(compute_count) || exit 1
+    set_computes "$_n"    # now LAB_COMPUTES's, no longer the leftovers'
   fi
   # on a failure: stop the Ceph bootstrap if it still runs, and say how to clean up
   CEPH_JOB=
