@@ -23,7 +23,8 @@ from .core.remote import targets
 from .core.render import render
 from .libvirt.pki import LibvirtPki, LibvirtPkiArgs, migration_ca
 from .libvirt.secret import LibvirtSecret, LibvirtSecretArgs
-from .services import cinder, glance, nova
+from .rendered import SERVICES, extra_files, host_files, service_roles
+from .services import cinder
 from .services.migration import LiveMigration, MigrationArgs
 from .services.service_config import ServiceConfigArgs
 from .storage.gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
@@ -31,11 +32,6 @@ from .storage.instances_share import IdAgreement, IdAgreementArgs, InstancesMoun
 from .storage.lvm import LvmBackend, LvmBackendArgs
 from .storage.nfs import NfsServer, NfsServerArgs
 
-SERVICES = {  # service -> (module, component class, group its config is readable by)
-    "glance": (glance, glance.GlanceConfig, "glance"),
-    "cinder": (cinder, cinder.CinderConfig, "cinder"),
-    "nova": (nova, nova.NovaConfig, "nova"),
-}
 
 
 @dataclass
@@ -57,6 +53,8 @@ class Plan:
     """cinder backend section -> volume_backend_name, as rendered."""
     images: dict[str, tuple[str, str]] = field(default_factory=dict)
     """image name -> (source path or URL, prepared content-addressed path)."""
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
+    """host -> path -> content of every file the hosts get that the stack alone decides (rendered.py)."""
     cacert: Optional[str] = None
     """The PEM content of openstack.cacert_file (the provider takes a path or the content: the content keeps the
     provider's inputs the same wherever the project is checked out)."""
@@ -97,6 +95,7 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     for service, (module, _, _) in SERVICES.items():
         if module.wanted(cfg):
             p.configs[service] = module.render_conf(cfg)
+    p.files = host_files(cfg, p.ceph_conf, p.configs)
     if "cinder" in p.configs:
         p.backend_names = cinder.backend_names(p.configs["cinder"])
     p.images = _image_sources(cfg, root)
@@ -165,7 +164,7 @@ def _ceph(p: Plan, w: _Wiring) -> dict:
     for host, placed in sorted(cfg.keyrings().items()):
         keyrings = [Keyring(ceph.keyring_path(c), c, clients[c].key, *attrs) for c, attrs in sorted(placed.items())]
         w.add(CephConf(f"{host}-ceph", CephConfArgs(
-            hosts[host], ceph.conf_path(), p.ceph_conf[host], keyrings,
+            hosts[host], ceph.conf_path(), p.files[host][ceph.conf_path()], keyrings,
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
             runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group),
             opts=pulumi.ResourceOptions(depends_on=[clients[c] for c in sorted(placed)])), host)
@@ -188,9 +187,8 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
     """Gluster volumes, NFS servers, the shared instances path, live migration and LVM, in that order."""
     cfg, hosts, manager = p.cfg, w.hosts, p.cfg.service_manager
     volumes = cfg.gluster.volumes if cfg.gluster else []
-    insecure = {b.host for v in volumes if v.insecure_ports for b in v.bricks}
     glusterd = {h: w.add(GlusterdConfig(f"{h}-glusterd", ServiceConfigArgs(
-        hosts[h], GLUSTERD_VOL, render("glusterd.vol.j2", insecure=h in insecure), "root",
+        hosts[h], GLUSTERD_VOL, p.files[h][GLUSTERD_VOL], "root",
         [cfg.service("glusterd")], manager, mode="0644")), h)
         for h in cfg.hosts_with("gluster-server") if cfg.gluster}
     for v in volumes:
@@ -201,8 +199,8 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             opts=pulumi.ResourceOptions(depends_on=[glusterd[h] for h in brick_hosts])))
     for host in sorted({e.host for e in cfg.nfs_exports}):
         exports = [e for e in cfg.nfs_exports if e.host == host]
-        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, manager, cfg.service("nfs-ganesha"),
-                                                                cfg.ganesha_options),
+        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, p.files[host], manager,
+                                                                cfg.service("nfs-ganesha")),
                                  opts=pulumi.ResourceOptions(depends_on=[w.gluster[e.gluster_volume]
                                                                          for e in exports if e.gluster_volume])))
         for e in exports:
@@ -218,7 +216,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             v = cfg.gluster_volume(share.gluster_volume)
             source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", w.gluster[v.name]
         for h in computes:
-            w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(hosts[h], share, source, fstype, ids.agreed),
+            w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(hosts[h], share, source, fstype, ids.agreed, p.files[h]),
                                  opts=pulumi.ResourceOptions(depends_on=[store])), h)
     if cfg.migration:
         m = cfg.migration
@@ -229,15 +227,13 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
                 hosts[h], cfg.hosts[h].address, *ca, native_tls=cfg.native_tls(), qemu_group=m.qemu_group,
                 days=m.cert_days)), h)
             mig = w.add(LiveMigration(f"{h}-migration", MigrationArgs(
-                hosts[h], m, pinned, manager, cfg.service("libvirtd"),
-                gluster_instances=bool(share and share.gluster_volume),
+                hosts[h], m, pinned, p.files[h], manager, cfg.service("libvirtd"),
                 nova_ssh_key=secrets.get("nova_ssh_private_key"), pki=pki or None)), h)
             w.libvirt[h] = mig.libvirt.written
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
-            hosts[h], h, sorted({b.volume_group for b in lvm}), any(b.target_helper == "tgtadm" for b in lvm),
-            manager, cfg.service("tgt"))), h)
+            hosts[h], h, sorted({b.volume_group for b in lvm}), p.files[h], manager, cfg.service("tgt"))), h)
     for h in cfg.hosts_with("cinder-volume"):   # cinder.conf points at these: they come first
         for b in cfg.backends("nfs"):
             if b.export:
@@ -251,20 +247,16 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
 
 def _services(p: Plan, w: _Wiring) -> None:
     cfg = p.cfg
-    for service, content in p.configs.items():
+    for service in p.configs:
         module, component, group = SERVICES[service]
-        extra = module.extra_files(cfg) if hasattr(module, "extra_files") else {}
-        for host in cfg.hosts:
-            roles = [r for r in module.ROLES if r in cfg.hosts[host].roles]
-            if not roles:
-                continue
+        for host, roles in service_roles(cfg, module).items():
             names = [cfg.service(r) for r in roles]
-            files = extra if "cinder-volume" in roles else {}
+            files = {path: p.files[host][path] for path in extra_files(cfg, module, roles)}
             # nova-compute loses its libvirt connection when libvirtd restarts (nova then disables the compute until
             # it reconnects, and the scheduler finds no host): it restarts when libvirtd's files change, too
             reads = w.libvirt.get(host, []) if "nova-compute" in roles else []
             conf = component(f"{host}-{service}-config", ServiceConfigArgs(
-                w.hosts[host], module.PATH, content, group, names, cfg.service_manager, extra_files=files, reads=reads),
+                w.hosts[host], module.PATH, p.files[host][module.PATH], group, names, cfg.service_manager, extra_files=files, reads=reads),
                 opts=pulumi.ResourceOptions(depends_on=list(w.ready[host])))
             w.created.append(conf)
             for role, name in zip(roles, names):

@@ -69,3 +69,25 @@ def test_rendered_files_are_the_expected_ones(monitor, stack, request):
         assert got == want, "".join(list(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
                                                               str(path), "rendered now"))[:60])
     return settled(d.resources).apply(check)
+
+
+# made from keys at deploy time, so not in the plan: keyrings, the migration certificates and nova's SSH files
+FROM_KEYS = re.compile(r"/etc/ceph/ceph\.client\..*\.keyring|/etc/pki/.*|/var/lib/nova/\.ssh/.*")
+
+
+@pytest.mark.parametrize("stack", ["dev_full", "shared", "lab"])
+@pulumi.runtime.test
+def test_the_components_place_exactly_what_the_plan_rendered(monitor, stack, request):
+    p, d = deploy(request.getfixturevalue(stack))
+
+    def check(_):
+        placed = {}
+        for r in monitor.files():
+            host = plain(r.inputs["connection"])["name"].split(" ", 1)[1]
+            contents = plain(r.inputs["contents"])
+            placed.update({(host, path): contents[path] for path in plain(r.inputs["files"])
+                           if not FROM_KEYS.fullmatch(path)})
+        planned = {(host, path): content for host, files in p.files.items() for path, content in files.items()}
+        assert placed == planned, (sorted(set(placed) ^ set(planned)),
+                                   [k for k in placed.keys() & planned.keys() if placed[k] != planned[k]])
+    return settled(d.resources).apply(check)

@@ -66,9 +66,10 @@ class MigrationArgs:
     migration: Migration
     computes: dict[str, tuple[str, str]]
     """Every compute: name -> (address, pinned host key)."""
+    files: dict[str, str]
+    """The compute's rendered files (Plan.files): libvirtd.conf, and qemu.conf with instances on GlusterFS."""
     manager: str
     libvirtd_service: str = "libvirtd"
-    gluster_instances: bool = False
     nova_ssh_key: Optional[pulumi.Output] = None
     """nova's private key (secret), with transport ssh or migrate/resize between computes."""
     pki: Optional[LibvirtPki] = None
@@ -80,10 +81,10 @@ class LiveMigration(Component):
     def __init__(self, name: str, args: MigrationArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:nova:LiveMigration", name, opts)
         m = args.migration
-        extra = {QEMU_CONF: render_qemu()} if args.gluster_instances else {}
+        extra = {QEMU_CONF: args.files[QEMU_CONF]} if QEMU_CONF in args.files else {}
         pki = [args.pki] if args.pki else []
         self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
-            args.target, LIBVIRTD_CONF, render_libvirtd(m), "root", [args.libvirtd_service], args.manager,
+            args.target, LIBVIRTD_CONF, args.files[LIBVIRTD_CONF], "root", [args.libvirtd_service], args.manager,
             extra_files=extra, mode="0644", reads=[p.files for p in pki]),
             opts=self.child(*pki))
         self.socket = None

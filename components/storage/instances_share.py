@@ -11,7 +11,6 @@ import pulumi
 from ..config import InstancesShare
 from ..core.base import Component
 from ..core.remote import Target, q, run, write_file
-from ..core.render import render
 
 USERS = ("nova", "libvirt-qemu")
 IDMAPD_CONF = "/etc/idmapd.conf"
@@ -89,6 +88,8 @@ class InstancesMountArgs:
     fstype: str
     agreed: pulumi.Input[str]
     """IdAgreement.agreed: the mount waits for, and fails with, the uid/gid check."""
+    files: dict[str, str]
+    """The compute's rendered files (Plan.files): idmapd.conf with an idmap domain."""
 
 
 def mount_script(a: InstancesMountArgs) -> str:
@@ -116,9 +117,8 @@ class InstancesMount(Component):
     def __init__(self, name: str, args: InstancesMountArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:nova:InstancesMount", name, opts)
         self.idmapd = None
-        if args.share.idmap_domain:
-            self.idmapd = write_file(f"{name}-idmapd", args.target, IDMAPD_CONF,
-                                     render("idmapd.conf.j2", domain=args.share.idmap_domain),
+        if IDMAPD_CONF in args.files:
+            self.idmapd = write_file(f"{name}-idmapd", args.target, IDMAPD_CONF, args.files[IDMAPD_CONF],
                                      owner="root", group="root", mode="0644", parent=self)
         self.mount = run(f"{name}-mount", args.target, mount_script(args), parent=self,
                          triggers=[args.agreed], depends_on=[self.idmapd] if self.idmapd else [])

@@ -9,7 +9,6 @@ import pulumi
 
 from ..core.base import Component
 from ..core.remote import Target, q, run
-from ..core.render import render
 from ..services.service_config import ServiceConfig, ServiceConfigArgs
 
 TGT_INCLUDE = "/etc/tgt/conf.d/cinder.conf"
@@ -21,8 +20,8 @@ class LvmBackendArgs:
     target: Target
     host: str
     volume_groups: list[str]
-    tgt: bool
-    """Some backend on this host uses target_helper tgtadm."""
+    files: dict[str, str]
+    """The host's rendered files (Plan.files): tgt's include when some backend uses target_helper tgtadm."""
     manager: str
     tgt_service: str = "tgt"
 
@@ -35,8 +34,8 @@ class LvmBackend(Component):
             f"(vgcreate {vg} DEVICE) or fix cinder.backends[].volume_group\" >&2; exit 1; }}"
             for vg in args.volume_groups), parent=self)
         self.tgt = None
-        if args.tgt:
+        if TGT_INCLUDE in args.files:
             self.tgt = ServiceConfig(f"{name}-tgt", ServiceConfigArgs(
-                args.target, TGT_INCLUDE, render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR), "root",
+                args.target, TGT_INCLUDE, args.files[TGT_INCLUDE], "root",
                 [args.tgt_service], args.manager, mode="0644"), opts=self.child())
         self.finish(host=args.target.host, files=[self.tgt])

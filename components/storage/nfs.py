@@ -40,9 +40,10 @@ def render_ganesha(exports: list[NfsExport], options: dict) -> str:
 class NfsServerArgs:
     target: Target
     exports: list[NfsExport]
+    files: dict[str, str]
+    """The host's rendered files (Plan.files): ganesha.conf and the kernel exports among them."""
     manager: str
     ganesha_service: str = "nfs-ganesha"
-    ganesha_options: dict = None
 
 
 class NfsServer(Component):
@@ -61,14 +62,14 @@ class NfsServer(Component):
         self.ganesha = None
         if ganesha:
             self.ganesha = ServiceConfig(f"{name}-ganesha", ServiceConfigArgs(
-                args.target, GANESHA_CONF, render_ganesha(ganesha, args.ganesha_options or {}), "root", [args.ganesha_service], args.manager,
+                args.target, GANESHA_CONF, args.files[GANESHA_CONF], "root", [args.ganesha_service], args.manager,
                 mode="0644"), opts=self.child(*after))
         kernel = [e for e in args.exports if e.server == "kernel"]
         self.exports = [write_file(f"{name}-exports-{e.name}", args.target, kernel_exports_path(e),
-                            render("exports.j2", export=e), owner="root", group="root", mode="0644",
+                            args.files[kernel_exports_path(e)], owner="root", group="root", mode="0644",
                             parent=self, depends_on=after) for e in kernel]
         self.exportfs = None
         if kernel:
             self.exportfs = run(f"{name}-exportfs", args.target, "exportfs -ra", parent=self, depends_on=self.exports,
-                                triggers=[sha256(render("exports.j2", export=e)) for e in kernel])
+                                triggers=[sha256(args.files[kernel_exports_path(e)]) for e in kernel])
         self.finish(host=args.target.host, files=[self.ganesha, *self.exports])

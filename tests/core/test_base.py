@@ -4,7 +4,7 @@ import pulumi
 from pulumi_command import local
 
 from components.core.remote import targets
-from components.storage.lvm import LvmBackend, LvmBackendArgs
+from components.storage.lvm import TGT_INCLUDE, LvmBackend, LvmBackendArgs
 from harness import plan, settled, use_mocks
 
 
@@ -14,7 +14,8 @@ def test_a_components_children_wait_for_its_dependencies(shared):
     cfg = plan(shared).cfg
     target = targets(cfg, "key")["controller1"]
     first = local.Command("first", create="true")
-    lvm = LvmBackend("lvm", LvmBackendArgs(target, "controller1", ["cinder-volumes"], True, "supervisord"),
+    lvm = LvmBackend("lvm", LvmBackendArgs(target, "controller1", ["cinder-volumes"], {TGT_INCLUDE: "include\n"},
+                                           "supervisord"),
                      opts=pulumi.ResourceOptions(depends_on=[first]))
 
     def check(_):

@@ -1,0 +1,64 @@
+"""Every file the hosts get, rendered once before any resource (`Plan.files`): per host, path -> content. The
+components only place what is here; what is made from keys at deploy time (keyrings, certificates, nova's SSH
+key) is not, and the libvirt secret's XML is part of its step's script, not a file on the host."""
+from __future__ import annotations
+
+from .config import StackConfig
+from .core.render import render
+from .services import cinder, glance, nova
+from .services.migration import LIBVIRTD_CONF, QEMU_CONF, render_libvirtd, render_qemu
+from .storage.gluster import GLUSTERD_VOL
+from .storage.instances_share import IDMAPD_CONF
+from .storage.lvm import TGT_INCLUDE, VOLUMES_DIR
+from .storage.nfs import GANESHA_CONF, kernel_exports_path, render_ganesha
+
+SERVICES = {  # service -> (module, component class, group its config is readable by)
+    "glance": (glance, glance.GlanceConfig, "glance"),
+    "cinder": (cinder, cinder.CinderConfig, "cinder"),
+    "nova": (nova, nova.NovaConfig, "nova"),
+}
+
+
+def service_roles(cfg: StackConfig, module) -> dict[str, list[str]]:
+    """host -> the service module's roles it has, for every host with one."""
+    out = {h: [r for r in module.ROLES if r in cfg.hosts[h].roles] for h in cfg.hosts}
+    return {h: roles for h, roles in out.items() if roles}
+
+
+def extra_files(cfg: StackConfig, module, roles: list[str]) -> dict[str, str]:
+    """The files a service's config names beside it (cinder-volume's shares files)."""
+    return module.extra_files(cfg) if hasattr(module, "extra_files") and "cinder-volume" in roles else {}
+
+
+def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, str]) -> dict[str, dict[str, str]]:
+    files: dict[str, dict[str, str]] = {h: {} for h in cfg.hosts}
+    for h, conf in ceph_conf.items():
+        files[h][cfg.ceph.conf_path()] = conf
+    for service, content in configs.items():
+        module = SERVICES[service][0]
+        for h, roles in service_roles(cfg, module).items():
+            files[h][module.PATH] = content
+            files[h].update(extra_files(cfg, module, roles))
+    volumes = cfg.gluster.volumes if cfg.gluster else []
+    insecure = {b.host for v in volumes if v.insecure_ports for b in v.bricks}
+    for h in cfg.hosts_with("gluster-server") if cfg.gluster else []:
+        files[h][GLUSTERD_VOL] = render("glusterd.vol.j2", insecure=h in insecure)
+    for e in cfg.nfs_exports:
+        if e.server == "kernel":
+            files[e.host][kernel_exports_path(e)] = render("exports.j2", export=e)
+    for host in {e.host for e in cfg.nfs_exports if e.server == "ganesha"}:
+        ganesha = [e for e in cfg.nfs_exports if e.host == host and e.server == "ganesha"]
+        files[host][GANESHA_CONF] = render_ganesha(ganesha, cfg.ganesha_options or {})
+    share, m = cfg.instances_share, cfg.migration
+    for h in cfg.hosts_with("nova-compute"):
+        if share and share.idmap_domain:
+            files[h][IDMAPD_CONF] = render("idmapd.conf.j2", domain=share.idmap_domain)
+        if m:
+            files[h][LIBVIRTD_CONF] = render_libvirtd(m)
+            if share and share.gluster_volume:
+                files[h][QEMU_CONF] = render_qemu()
+    lvm = cfg.backends("lvm")
+    if any(b.target_helper == "tgtadm" for b in lvm):
+        for h in cfg.hosts_with("cinder-volume"):
+            files[h][TGT_INCLUDE] = render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR)
+    return files
