@@ -233,7 +233,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
-            hosts[h], h, sorted({b.volume_group for b in lvm}), p.files[h], manager, cfg.service("tgt"))), h)
+            hosts[h], p.files[h], h, sorted({b.volume_group for b in lvm}), manager, cfg.service("tgt"))), h)
     for h in cfg.hosts_with("cinder-volume"):   # cinder.conf points at these: they come first
         for b in cfg.backends("nfs"):
             if b.export:

@@ -18,10 +18,10 @@ VOLUMES_DIR = "/var/lib/cinder/volumes"
 @dataclass
 class LvmBackendArgs:
     target: Target
-    host: str
-    volume_groups: list[str]
     files: dict[str, str]
     """The host's rendered files (Plan.files): tgt's include when some backend uses target_helper tgtadm."""
+    host: str
+    volume_groups: list[str]
     manager: str
     tgt_service: str = "tgt"
 

@@ -14,7 +14,7 @@ def test_a_components_children_wait_for_its_dependencies(shared):
     cfg = plan(shared).cfg
     target = targets(cfg, "key")["controller1"]
     first = local.Command("first", create="true")
-    lvm = LvmBackend("lvm", LvmBackendArgs(target, "controller1", ["cinder-volumes"], {TGT_INCLUDE: "include\n"},
+    lvm = LvmBackend("lvm", LvmBackendArgs(target, {TGT_INCLUDE: "include\n"}, "controller1", ["cinder-volumes"],
                                            "supervisord"),
                      opts=pulumi.ResourceOptions(depends_on=[first]))
 
