@@ -33,7 +33,6 @@ from .storage.lvm import LvmBackend, LvmBackendArgs
 from .storage.nfs import NfsServer, NfsServerArgs
 
 
-
 @dataclass
 class Deployment:
     outputs: dict
@@ -216,8 +215,9 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             v = cfg.gluster_volume(share.gluster_volume)
             source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", w.gluster[v.name]
         for h in computes:
-            w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(hosts[h], share, source, fstype, ids.agreed, p.files[h]),
-                                 opts=pulumi.ResourceOptions(depends_on=[store])), h)
+            w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(
+                hosts[h], share, source, fstype, ids.agreed, p.files[h]),
+                opts=pulumi.ResourceOptions(depends_on=[store])), h)
     if cfg.migration:
         m = cfg.migration
         pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
