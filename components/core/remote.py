@@ -12,6 +12,7 @@ Rules every step follows:
 """
 from __future__ import annotations
 
+import functools
 import shlex
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -31,10 +32,6 @@ RUNNING = {
     "systemd": "systemctl is-active --quiet {service}",
     "supervisord": "[ \"$(supervisorctl status {service} | awk '{{print $2}}')\" = RUNNING ]",
 }
-# supervisord is asked over its XML-RPC without waiting (why: the script's own comments, left out of the step, which
-# is kept in the state)
-SUPERVISORD_RESTART = "\n".join(line for line in (TEMPLATES / "scripts/supervisord_restart.py").read_text().splitlines()
-                                if not line.lstrip().startswith("#"))
 RESTART = {
     "systemd": """systemctl restart {service} || true
 for i in $(seq {settle}); do sleep 1; systemctl is-failed --quiet {service} && break; done
@@ -56,11 +53,20 @@ fi""",
 }
 
 
+@functools.cache
+def supervisord_restart() -> str:
+    """supervisord is asked over its XML-RPC without waiting (why: the script's own comments, left out of the step,
+    which is kept in the state)."""
+    text = (TEMPLATES / "scripts/supervisord_restart.py").read_text()
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
 def restart_script(service: str, manager: str, changed: list[str]) -> str:
     """Restart `service` unless it runs and none of `changed` (the paths its files' writes changed) is there."""
     skip = "" if changed else (f"if {RUNNING[manager].format(service=q(service))}; then\n"
                                f"  echo {q(service + ' runs and its files are unchanged: not restarted')}\n  exit 0\nfi\n")
-    return skip + RESTART[manager].format(service=q(service), settle=SETTLE, supervisord_restart=SUPERVISORD_RESTART)
+    return skip + RESTART[manager].format(service=q(service), settle=SETTLE,
+                                          supervisord_restart=supervisord_restart() if manager == "supervisord" else "")
 
 
 # The script is read by bash from fd 3, so stdin stays free for content and secrets, and the script reads in a
