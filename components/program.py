@@ -20,10 +20,9 @@ from .cloud.qos import Qos, QosArgs
 from .cloud.volume_type import VolumeType, VolumeTypeArgs
 from .config import PROJECT, SECRET_KEYS, StackConfig, load
 from .core.remote import targets
-from .core.render import render
 from .libvirt.pki import LibvirtPki, LibvirtPkiArgs, migration_ca
 from .libvirt.secret import LibvirtSecret, LibvirtSecretArgs
-from .rendered import SERVICES, extra_files, host_files, service_roles
+from .rendered import SERVICES, ceph_confs, extra_files, host_files, service_configs, service_roles
 from .services import cinder
 from .services.migration import LiveMigration, MigrationArgs
 from .services.service_config import ServiceConfigArgs
@@ -85,15 +84,7 @@ def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Pla
     `root`: the project directory, which relative image paths start from (the engine runs the program there)."""
     root = root or Path.cwd()
     cfg = load(values, secret_keys_set, root)
-    p = Plan(cfg)
-    if cfg.ceph:
-        kinds = {qemu: render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings(qemu))
-                 for qemu in (True, False)}
-        computes = set(cfg.hosts_with("nova-compute"))
-        p.ceph_conf = {h: kinds[h in computes] for h in cfg.keyrings()}
-    for service, (module, _, _) in SERVICES.items():
-        if module.wanted(cfg):
-            p.configs[service] = module.render_conf(cfg)
+    p = Plan(cfg, ceph_conf=ceph_confs(cfg), configs=service_configs(cfg))
     p.files = host_files(cfg, p.ceph_conf, p.configs)
     if "cinder" in p.configs:
         p.backend_names = cinder.backend_names(p.configs["cinder"])

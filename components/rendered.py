@@ -1,4 +1,5 @@
-"""Every file the hosts get, rendered once before any resource (`Plan.files`): per host, path -> content. The
+"""Every file the hosts get, rendered once before any resource (`Plan.files`): per host, path -> content; the
+services' configs and ceph.conf are also kept per service and per host (`Plan.configs`, `Plan.ceph_conf`). The
 components only place what is here; what is made from keys at deploy time (keyrings, certificates, nova's SSH
 key) is not, and the libvirt secret's XML is part of its step's script, not a file on the host."""
 from __future__ import annotations
@@ -28,6 +29,21 @@ def service_roles(cfg: StackConfig, module) -> dict[str, list[str]]:
 def extra_files(cfg: StackConfig, module, roles: list[str]) -> dict[str, str]:
     """The files a service's config names beside it (cinder-volume's shares files)."""
     return module.extra_files(cfg) if hasattr(module, "extra_files") and "cinder-volume" in roles else {}
+
+
+def ceph_confs(cfg: StackConfig) -> dict[str, str]:
+    """host -> its ceph.conf, for every host that gets a keyring: a compute's has qemu's admin socket and log."""
+    if not cfg.ceph:
+        return {}
+    kinds = {qemu: render("ceph.conf.j2", ceph=cfg.ceph, client=cfg.ceph.client.settings(qemu))
+             for qemu in (True, False)}
+    computes = set(cfg.hosts_with("nova-compute"))
+    return {h: kinds[h in computes] for h in cfg.keyrings()}
+
+
+def service_configs(cfg: StackConfig) -> dict[str, str]:
+    """service -> its config file, for the services the stack has."""
+    return {service: module.render_conf(cfg) for service, (module, _, _) in SERVICES.items() if module.wanted(cfg)}
 
 
 def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, str]) -> dict[str, dict[str, str]]:
