@@ -8,8 +8,9 @@ import pulumi
 
 from .. import config
 from ..core.base import Component
-from ..core.hoststate import CAPS_LINES, CephClientResource
+from ..core.hoststate import CephClientResource
 from ..core.remote import Target, q
+from ..core.scripts import prelude
 
 
 @dataclass
@@ -31,7 +32,7 @@ def ensure_script(cli: str, c: config.CephClient) -> str:
     # Only the key reaches stdout (it becomes a secret output); everything else goes to stderr or nowhere.
     return f"""
 {cli}
-{CAPS_LINES}
+{prelude("caps_lines")}
 c={q("client." + c.name)}
 if ceph auth get "$c" >/dev/null 2>&1; then
   have=$(ceph auth get "$c" 2>/dev/null | caps_lines)

@@ -20,35 +20,15 @@ from typing import Optional
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
+from .scripts import prelude
 from .ssh import checked
 
 
 def write_files_script(files: list[tuple[str, str, str, str, int]],
                        dirs: list[tuple[str, str, str, str]] = ()) -> str:
     """Make the directories (path, owner, group, mode) and install the files (path, owner, group, mode, length)
-    from stdin, where their contents follow each other, each atomically: a temp file beside it, 0600 until it has
-    its owner and mode, renamed over it only when the content or attributes differ."""
-    lines = ["""dir() {
-  [ -d "$1" ] && [ "$(stat -c %U:%G:%a "$1")" = "$2:$3:$5" ] || { install -d -o "$2" -g "$3" -m "$4" "$1"; echo "dir $1"; }
-}
-put() {
-  f=$1
-  d=$(dirname "$f")
-  [ -d "$d" ] || mkdir -p "$d"
-  tmp=$(mktemp "$d/.openstack-storage.XXXXXX")
-  head -c "$5" > "$tmp"
-  chown "$2:$3" "$tmp"
-  chmod "$4" "$tmp"
-  if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(stat -c %U:%G:%a "$f")" = "$2:$3:$6" ]; then
-    rm -f "$tmp"
-    echo "unchanged $f"
-  else
-    mv -f "$tmp" "$f"
-    echo "changed $f"
-  fi
-}
-tmp=
-trap 'rm -f "$tmp"' EXIT"""]
+    from stdin, where their contents follow each other, each atomically (the prelude's `put`)."""
+    lines = [prelude(*(["dir"] if dirs else []), "put")]
     for path, owner, group, mode in dirs:
         lines.append(" ".join(shlex.quote(str(a)) for a in ("dir", path, owner, group, mode, f"{int(mode, 8):o}")))
     for path, owner, group, mode, length in files:
@@ -178,17 +158,12 @@ class RemoteFileProvider(ResourceProvider):
 
 # ---- cephx clients --------------------------------------------------------------------------------
 
-# `ceph auth get` output on stdin -> the caps as sorted `kind=caps` lines: what the ensure step compares with the
-# wanted caps, and what a read reports
-CAPS_LINES = """caps_lines() { sed -n 's/^[[:space:]]*caps \\([a-z]*\\) = "\\(.*\\)"$/\\1=\\2/p' | sort; }"""
-
-
 def caps_script(cli: str, client: str) -> str:
     """The user's caps as `kind=caps` lines; nothing when the user does not exist (ENOENT, exit 2). A cluster that
     does not answer fails the read (the bounded `ceph` of `cli` names its monitors) instead of looking like a
     deleted user."""
     return f"""{cli}
-{CAPS_LINES}
+{prelude("caps_lines")}
 rc=0
 out=$(ceph auth get {shlex.quote("client." + client)}) || rc=$?
 [ "$rc" -eq 2 ] && exit 0

@@ -12,7 +12,6 @@ Rules every step follows:
 """
 from __future__ import annotations
 
-import functools
 import shlex
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -22,7 +21,7 @@ from pulumi_command import local, remote
 
 from ..config import StackConfig
 from .hoststate import RemoteFiles, sha256  # noqa: F401  (sha256 re-exported)
-from .render import TEMPLATES
+from .scripts import template
 
 # A restart is done when the service is back: one that is not after SETTLE seconds fails the step with the end of
 # its status or log, so `pulumi up` names the host, the service and why (a rerun after a fix restarts it again).
@@ -53,20 +52,13 @@ fi""",
 }
 
 
-@functools.cache
-def supervisord_restart() -> str:
-    """supervisord is asked over its XML-RPC without waiting (why: the script's own comments, left out of the step,
-    which is kept in the state)."""
-    text = (TEMPLATES / "scripts/supervisord_restart.py").read_text()
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-
-
 def restart_script(service: str, manager: str, changed: list[str]) -> str:
     """Restart `service` unless it runs and none of `changed` (the paths its files' writes changed) is there."""
     skip = "" if changed else (f"if {RUNNING[manager].format(service=q(service))}; then\n"
                                f"  echo {q(service + ' runs and its files are unchanged: not restarted')}\n  exit 0\nfi\n")
-    return skip + RESTART[manager].format(service=q(service), settle=SETTLE,
-                                          supervisord_restart=supervisord_restart() if manager == "supervisord" else "")
+    # supervisord is asked over its XML-RPC without waiting (why: the comments of the script, left out of the step)
+    rpc = template("supervisord_restart.py") if manager == "supervisord" else ""
+    return skip + RESTART[manager].format(service=q(service), settle=SETTLE, supervisord_restart=rpc)
 
 
 # The script is read by bash from fd 3, so stdin stays free for content and secrets, and the script reads in a

@@ -40,6 +40,8 @@ def hosts_block(computes: dict[str, str]) -> str:
 
 def hosts_script(block: str) -> str:
     """Replace our block in /etc/hosts (keeping the rest and the file's mode) only when it differs."""
+    # written in place, not renamed over as the prelude's `put` does: a container runtime bind-mounts /etc/hosts,
+    # and a rename onto a mount point fails (EBUSY)
     return f"""
 block={q(block)}
 if [ "$(sed -n '/^{BEGIN}$/,/^{END}$/p' /etc/hosts)" != "$(printf '%s' "$block")" ]; then
