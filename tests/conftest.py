@@ -87,6 +87,23 @@ def shared(dev):
     return dev
 
 
+@pytest.fixture
+def lab():
+    """The lab stack as lab/stack.py writes it for a two-compute lab, with the lab's fixed addresses (lab/lab.sh) and
+    the example stack's host key for every host (the running lab's are generated); its image is left out, as it
+    writes no host file."""
+    import stack
+    key = next(iter(_DEV["hosts"].values()))["host_key"]
+    addresses = {"controller": "10.77.0.10", "compute1": "10.77.0.21", "compute2": "10.77.0.22",
+                 "storage1": "10.77.0.31", "storage2": "10.77.0.32"}
+    lab = {"hosts": {h: {"address": a, "host_key": key} for h, a in addresses.items()},
+           "ceph": {"fsid": "0b7ef1c4-3f55-4d0e-9d61-1f0c3b2a9e11", "mon_host": ["10.77.0.31"]}}
+    lab["hosts"]["compute2"]["bastion"] = "compute1"
+    config = {k.split(":", 1)[1]: v for k, v in stack.stack_config(lab).items()}
+    config.pop("images", None)
+    return config
+
+
 def without_ceph(shared: dict) -> dict:
     """NFS and Gluster backends only: no ceph section, nothing that uses Ceph."""
     for key in ("ceph", "glance", "nova"):

@@ -9,7 +9,7 @@ import pytest
 
 from components import program
 from components.core.remote import sha256
-from harness import (COMMAND, SSH_KEY, config_error, deploy, fake_key, files_on, is_secret, plain, registered, script,
+from harness import (COMMAND, LOCAL, SSH_KEY, config_error, deploy, fake_key, files_on, is_secret, plain, registered, script,
                      settled, stack_config, text)
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
@@ -401,27 +401,49 @@ def test_connection_bounds_come_from_the_stack(monitor, dev):
     return settled(d.resources).apply(check)
 
 
-# The example stack's components that run steps on hosts (cephx clients and files are read-back resources).
-STEP_OWNERS = {"ceph:Pool", "cinder:Config", "glance:Config", "libvirt:Config", "libvirt:Secret",
-               "nova:Config", "nova:LiveMigration"}
+# The components that run scripts, per stack: steps on hosts, the image's step here, and the read-back resources
+# (files, cephx users), whose providers run scripts of their own to write and to read.
+SCRIPT_OWNERS = {"ceph:Pool", "ceph:Client", "ceph:Conf", "cinder:Config", "glance:Config", "glance:Image",
+                 "libvirt:Config", "libvirt:Pki", "libvirt:Secret", "nova:Config", "nova:LiveMigration"}
+STORAGE_OWNERS = {"gluster:Glusterd", "gluster:Volume", "nfs:Server", "openstack:ServiceConfig", "nova:IdAgreement",
+                  "nova:InstancesMount", "cinder:Lvm"}
 
 
-@pytest.mark.parametrize("manager", ["systemd", "supervisord"])
+def every_script(monitor) -> dict[str, tuple]:
+    """`resource.what` -> (its registration, the script): the steps' create and delete, and what the providers of
+    files and cephx users run to write and to read back."""
+    from components.core.hoststate import caps_script, read_script, write_script
+    out = {}
+    for r in monitor.registrations:
+        props, kind = plain(r.inputs), plain(r.inputs.get("kind"))
+        if r.type in (COMMAND, LOCAL):
+            out.update({f"{r.name}.{field}": (r, script(r, field)) for field in ("create", "delete") if props.get(field)})
+        elif kind == "file":
+            out.update({f"{r.name}.write": (r, write_script(props)), f"{r.name}.read": (r, read_script(props))})
+        elif kind == "ceph-client":
+            out.update({f"{r.name}.ensure": (r, props["script"]),
+                        f"{r.name}.read": (r, caps_script(props["cli"], props["name"]))})
+    return out
+
+
+@pytest.mark.parametrize("stack,manager,owners", [
+    ("dev_full", "systemd", SCRIPT_OWNERS), ("dev_full", "supervisord", SCRIPT_OWNERS),
+    ("shared", "systemd", SCRIPT_OWNERS - {"glance:Image"} | STORAGE_OWNERS),
+    ("lab", "supervisord", SCRIPT_OWNERS - {"glance:Image"} | STORAGE_OWNERS - {"cinder:Lvm"})])
 @pulumi.runtime.test
-def test_every_generated_script_is_valid_bash(monitor, dev_full, manager):
-    dev_full["service_manager"] = manager
-    dev_full["images"][0] = {"name": "blank", "file": "examples/dev-cloud-ca.pem", "disk_format": "raw"}
-    _, d = deploy(dev_full)
+def test_every_generated_script_is_valid_bash(monitor, stack, manager, owners, request):
+    import subprocess
+    cfg = request.getfixturevalue(stack)
+    cfg["service_manager"] = manager
+    if stack == "dev_full":
+        cfg["images"][0] = {"name": "blank", "file": "examples/dev-cloud-ca.pem", "disk_format": "raw"}
+    _, d = deploy(cfg)
 
     def check(_):
-        import subprocess
-        steps = monitor.of_kind("step")
-        # every kind of component that runs a step is among them
-        assert {monitor.by_urn()[r.parent].type.split(":", 1)[1] for r in steps} == STEP_OWNERS
-        for r in steps:
-            for field in ("create", "delete"):
-                if r.inputs.get(field):
-                    body = script(r, field)
-                    checked = subprocess.run(["bash", "-n"], input=body, capture_output=True, text=True)
-                    assert checked.returncode == 0, f"{r.name}.{field}: {checked.stderr}\n{body}"
+        scripts, urns = every_script(monitor), monitor.by_urn()
+        # every kind of component that runs a script is among them
+        assert {urns[r.parent].type.split(":", 1)[1] for r, _ in scripts.values()} == owners
+        for name, (_, body) in scripts.items():
+            checked = subprocess.run(["bash", "-n"], input=body, capture_output=True, text=True)
+            assert checked.returncode == 0, f"{name}: {checked.stderr}\n{body}"
     return settled(d.resources).apply(check)

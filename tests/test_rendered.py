@@ -12,7 +12,6 @@ import re
 
 import pulumi
 import pytest
-import yaml
 
 from harness import deploy, plain, settled
 
@@ -32,28 +31,6 @@ def dump(monitor) -> str:
         for path, a in (plain(r.inputs.get("dirs")) or {}).items():
             entries[(host, path + "/")] = f"==== {host}:{path}/ {a['owner']}:{a['group']} {a['mode']}\n"
     return "".join(entries[k] for k in sorted(entries))
-
-
-def lab_stack() -> dict:
-    """The lab stack as lab/stack.py writes it for a two-compute lab, with the lab's fixed addresses (lab/lab.sh) and
-    the example stack's host key for every host (the running lab's are generated); its image is left out, as it
-    writes no host file."""
-    import stack
-    dev = yaml.safe_load((HERE.parent.parent / "Pulumi.dev.yaml").read_text())["config"]
-    key = next(iter(dev["openstack-storage:hosts"].values()))["host_key"]
-    addresses = {"controller": "10.77.0.10", "compute1": "10.77.0.21", "compute2": "10.77.0.22",
-                 "storage1": "10.77.0.31", "storage2": "10.77.0.32"}
-    lab = {"hosts": {h: {"address": a, "host_key": key} for h, a in addresses.items()},
-           "ceph": {"fsid": "0b7ef1c4-3f55-4d0e-9d61-1f0c3b2a9e11", "mon_host": ["10.77.0.31"]}}
-    lab["hosts"]["compute2"]["bastion"] = "compute1"
-    config = {k.split(":", 1)[1]: v for k, v in stack.stack_config(lab).items()}
-    config.pop("images", None)
-    return config
-
-
-@pytest.fixture
-def lab():
-    return lab_stack()
 
 
 @pytest.mark.parametrize("stack", ["dev_full", "shared", "lab"])

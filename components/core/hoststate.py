@@ -54,6 +54,18 @@ def read_files_script(paths: list[str], dirs: list[str] = ()) -> str:
                         for d in dirs)]) + "\n"
 
 
+def write_script(props: dict) -> str:
+    """What a write of RemoteFiles `props` runs; the contents follow on stdin in the order of their paths."""
+    specs = [(p, *(a[k] for k in ATTRS), len(props["contents"][p].encode())) for p, a in sorted(props["files"].items())]
+    dirs = [(d, *(a[k] for k in ATTRS)) for d, a in sorted((props.get("dirs") or {}).items())]
+    return write_files_script(specs, dirs)
+
+
+def read_script(props: dict) -> str:
+    """What a read of RemoteFiles `props` runs."""
+    return read_files_script(sorted(props["files"]), sorted(props.get("dirs") or {}))
+
+
 def _attrs(owner: str, group: str, mode: str) -> dict:
     return {"owner": owner, "group": group, "mode": f"0{mode}" if len(mode) == 3 else mode}
 
@@ -65,10 +77,7 @@ class RemoteFilesProvider(ResourceProvider):
     def _write(self, props: dict) -> dict:
         paths = sorted(props["files"])
         contents = [props["contents"][p] for p in paths]
-        specs = [(p, *(props["files"][p][k] for k in ATTRS), len(c.encode())) for p, c in zip(paths, contents)]
-        dirs = [(d, *(a[k] for k in ATTRS)) for d, a in sorted((props.get("dirs") or {}).items())]
-        out = checked(props["connection"], write_files_script(specs, dirs), "".join(contents),
-                      f"writing {', '.join(paths)}")
+        out = checked(props["connection"], write_script(props), "".join(contents), f"writing {', '.join(paths)}")
         # `written` changes with every write, a restored drift included: the restarts of the services that read the
         # files are triggered by it, and `changed` (what the write really changed on the host) tells them whether to
         # restart: a new stack on hosts that already have these files restarts nothing
@@ -99,7 +108,7 @@ class RemoteFilesProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict) -> ReadResult:
         paths, dirs = sorted(props["files"]), sorted(props.get("dirs") or {})
-        lines = checked(props["connection"], read_files_script(paths, dirs), what="reading files").splitlines()
+        lines = checked(props["connection"], read_script(props), what="reading files").splitlines()
         if len(lines) != len(paths) + len(dirs) or all(line == "MISSING" for line in lines[:len(paths)]):
             return ReadResult(None, {})      # gone: the next `pulumi up` creates them again
         files, hashes = {}, {}
