@@ -20,6 +20,7 @@ from .cloud.qos import Qos, QosArgs
 from .cloud.volume_type import VolumeType, VolumeTypeArgs
 from .config import PROJECT, SECRET_KEYS, StackConfig, load
 from .core.remote import targets
+from .core.render import FileSpec
 from .libvirt.pki import LibvirtPki, LibvirtPkiArgs, migration_ca
 from .libvirt.secret import LibvirtSecret, LibvirtSecretArgs
 from .rendered import SERVICES, ceph_confs, extra_files, host_files, service_configs, service_roles
@@ -51,8 +52,8 @@ class Plan:
     """cinder backend section -> volume_backend_name, as rendered."""
     images: dict[str, tuple[str, str]] = field(default_factory=dict)
     """image name -> (source path or URL, prepared content-addressed path)."""
-    files: dict[str, dict[str, str]] = field(default_factory=dict)
-    """host -> path -> content of every file the hosts get that the stack alone decides (rendered.py)."""
+    files: dict[str, dict[str, FileSpec]] = field(default_factory=dict)
+    """host -> path -> every file the hosts get that the stack alone decides (rendered.py)."""
     cacert: Optional[str] = None
     """The PEM content of openstack.cacert_file (the provider takes a path or the content: the content keeps the
     provider's inputs the same wherever the project is checked out)."""
@@ -154,7 +155,7 @@ def _ceph(p: Plan, w: _Wiring) -> dict:
     for host, placed in sorted(cfg.keyrings().items()):
         keyrings = [Keyring(ceph.keyring_path(c), c, clients[c].key, *attrs) for c, attrs in sorted(placed.items())]
         w.add(CephConf(f"{host}-ceph", CephConfArgs(
-            hosts[host], ceph.conf_path(), p.files[host][ceph.conf_path()], keyrings,
+            hosts[host], p.files[host][ceph.conf_path()], keyrings,
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
             runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group),
             opts=pulumi.ResourceOptions(depends_on=[clients[c] for c in sorted(placed)])), host)
@@ -177,10 +178,9 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
     """Gluster volumes, NFS servers, the shared instances path, live migration and LVM, in that order."""
     cfg, hosts, manager = p.cfg, w.hosts, p.cfg.service_manager
     volumes = cfg.gluster.volumes if cfg.gluster else []
-    glusterd = {h: w.add(GlusterdConfig(f"{h}-glusterd", ServiceConfigArgs(
-        hosts[h], GLUSTERD_VOL, p.files[h][GLUSTERD_VOL], "root",
-        [cfg.service("glusterd")], manager, mode="0644")), h)
-        for h in cfg.hosts_with("gluster-server") if cfg.gluster}
+    glusterd = {h: w.add(GlusterdConfig(f"{h}-glusterd",
+                                        ServiceConfigArgs(hosts[h], [p.files[h][GLUSTERD_VOL]], manager)), h)
+                for h in cfg.hosts_with("gluster-server") if cfg.gluster}
     for v in volumes:
         brick_hosts = sorted({b.host for b in v.bricks})
         w.gluster[v.name] = w.add(GlusterVolume(f"gluster-volume-{v.name}", GlusterVolumeArgs(
@@ -189,8 +189,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             opts=pulumi.ResourceOptions(depends_on=[glusterd[h] for h in brick_hosts])))
     for host in sorted({e.host for e in cfg.nfs_exports}):
         exports = [e for e in cfg.nfs_exports if e.host == host]
-        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, p.files[host], manager,
-                                                                cfg.service("nfs-ganesha")),
+        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, p.files[host], manager),
                                  opts=pulumi.ResourceOptions(depends_on=[w.gluster[e.gluster_volume]
                                                                          for e in exports if e.gluster_volume])))
         for e in exports:
@@ -218,13 +217,13 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
                 hosts[h], cfg.hosts[h].address, *ca, native_tls=cfg.native_tls(), qemu_group=m.qemu_group,
                 days=m.cert_days)), h)
             mig = w.add(LiveMigration(f"{h}-migration", MigrationArgs(
-                hosts[h], m, pinned, p.files[h], manager, cfg.service("libvirtd"),
-                nova_ssh_key=secrets.get("nova_ssh_private_key"), pki=pki or None)), h)
+                hosts[h], m, pinned, p.files[h], manager, nova_ssh_key=secrets.get("nova_ssh_private_key"),
+                pki=pki or None)), h)
             w.libvirt[h] = mig.libvirt.written
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
-            hosts[h], p.files[h], h, sorted({b.volume_group for b in lvm}), manager, cfg.service("tgt"))), h)
+            hosts[h], p.files[h], h, sorted({b.volume_group for b in lvm}), manager)), h)
     for h in cfg.hosts_with("cinder-volume"):   # cinder.conf points at these: they come first
         for b in cfg.backends("nfs"):
             if b.export:
@@ -239,16 +238,16 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
 def _services(p: Plan, w: _Wiring) -> None:
     cfg = p.cfg
     for service in p.configs:
-        module, component, group = SERVICES[service]
+        module, component = SERVICES[service]
         for host, roles in service_roles(cfg, module).items():
             names = [cfg.service(r) for r in roles]
-            files = {path: p.files[host][path] for path in extra_files(cfg, module, roles)}
+            files = [p.files[host][path] for path in (module.PATH, *extra_files(cfg, module, roles))]
             # nova-compute loses its libvirt connection when libvirtd restarts (nova then disables the compute until
             # it reconnects, and the scheduler finds no host): it restarts when libvirtd's files change, too
             reads = w.libvirt.get(host, []) if "nova-compute" in roles else []
-            conf = component(f"{host}-{service}-config", ServiceConfigArgs(
-                w.hosts[host], module.PATH, p.files[host][module.PATH], group, names, cfg.service_manager, extra_files=files, reads=reads),
-                opts=pulumi.ResourceOptions(depends_on=list(w.ready[host])))
+            conf = component(f"{host}-{service}-config",
+                             ServiceConfigArgs(w.hosts[host], files, cfg.service_manager, reads=reads),
+                             opts=pulumi.ResourceOptions(depends_on=list(w.ready[host])))
             w.created.append(conf)
             for role, name in zip(roles, names):
                 w.loaded.setdefault(role, []).append(conf.restarts.get(name, conf.file))

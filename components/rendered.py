@@ -1,11 +1,12 @@
-"""Every file the hosts get, rendered once before any resource (`Plan.files`): per host, path -> content; the
-services' configs and ceph.conf are also kept per service and per host (`Plan.configs`, `Plan.ceph_conf`). The
-components only place what is here; what is made from keys at deploy time (keyrings, certificates, nova's SSH
-key) is not, and the libvirt secret's XML is part of its step's script, not a file on the host."""
+"""Every file the hosts get, rendered once before any resource (`Plan.files`): per host, path -> its FileSpec, with
+the owner, group, mode and restarts of the table FILES; the services' configs and ceph.conf are also kept per service
+and per host (`Plan.configs`, `Plan.ceph_conf`). The components only place what is here; what is made from keys at
+deploy time (keyrings, certificates, nova's SSH key) is not, and the libvirt secret's XML is part of its step's
+script, not a file on the host."""
 from __future__ import annotations
 
-from .config import StackConfig
-from .core.render import render
+from .config import ROLES, StackConfig
+from .core.render import FileSpec, render
 from .services import cinder, glance, nova
 from .services.migration import LIBVIRTD_CONF, QEMU_CONF, render_libvirtd, render_qemu
 from .storage.gluster import GLUSTERD_VOL
@@ -13,10 +14,27 @@ from .storage.instances_share import IDMAPD_CONF
 from .storage.lvm import TGT_INCLUDE, VOLUMES_DIR
 from .storage.nfs import GANESHA_CONF, kernel_exports_path, render_ganesha
 
-SERVICES = {  # service -> (module, component class, group its config is readable by)
-    "glance": (glance, glance.GlanceConfig, "glance"),
-    "cinder": (cinder, cinder.CinderConfig, "cinder"),
-    "nova": (nova, nova.NovaConfig, "nova"),
+SERVICES = {  # service -> (module, component class); its files are FILES[service]
+    "glance": (glance, glance.GlanceConfig),
+    "cinder": (cinder, cinder.CinderConfig),
+    "nova": (nova, nova.NovaConfig),
+}
+
+# Every kind of file rendered here: owner, group, mode, and the services (config.SERVICES) that restart when it
+# changes; one that is a role (config.ROLES) only on a host with that role. A service's config is readable by its
+# group only (a config may name a secret). Not here: nova-compute also restarts when libvirtd's files change
+# (program._services), and kernel exports are applied by `exportfs -ra`, not by a restart.
+FILES = {
+    "ceph.conf": ("root", "root", "0644", ()),
+    "glance": ("root", "glance", "0640", glance.ROLES),
+    "cinder": ("root", "cinder", "0640", cinder.ROLES),
+    "nova": ("root", "nova", "0640", nova.ROLES),
+    "glusterd.vol": ("root", "root", "0644", ("glusterd",)),
+    "ganesha.conf": ("root", "root", "0644", ("nfs-ganesha",)),
+    "exports": ("root", "root", "0644", ()),
+    "idmapd.conf": ("root", "root", "0644", ()),
+    "libvirt": ("root", "root", "0644", ("libvirtd",)),
+    "tgt": ("root", "root", "0644", ("tgt",)),
 }
 
 
@@ -43,38 +61,45 @@ def ceph_confs(cfg: StackConfig) -> dict[str, str]:
 
 def service_configs(cfg: StackConfig) -> dict[str, str]:
     """service -> its config file, for the services the stack has."""
-    return {service: module.render_conf(cfg) for service, (module, _, _) in SERVICES.items() if module.wanted(cfg)}
+    return {service: module.render_conf(cfg) for service, (module, _) in SERVICES.items() if module.wanted(cfg)}
 
 
-def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, str]) -> dict[str, dict[str, str]]:
-    files: dict[str, dict[str, str]] = {h: {} for h in cfg.hosts}
+def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, str]) -> dict[str, dict[str, FileSpec]]:
+    files: dict[str, dict[str, FileSpec]] = {h: {} for h in cfg.hosts}
+
+    def place(host: str, kind: str, path: str, content: str) -> None:
+        owner, group, mode, restarts = FILES[kind]
+        names = tuple(cfg.service(s) for s in restarts if s not in ROLES or s in cfg.hosts[host].roles)
+        files[host][path] = FileSpec(path, content, owner, group, mode, names)
+
     for h, conf in ceph_conf.items():
-        files[h][cfg.ceph.conf_path()] = conf
+        place(h, "ceph.conf", cfg.ceph.conf_path(), conf)
     for service, content in configs.items():
         module = SERVICES[service][0]
         for h, roles in service_roles(cfg, module).items():
-            files[h][module.PATH] = content
-            files[h].update(extra_files(cfg, module, roles))
+            place(h, service, module.PATH, content)
+            for path, text in extra_files(cfg, module, roles).items():
+                place(h, service, path, text)
     volumes = cfg.gluster.volumes if cfg.gluster else []
     insecure = {b.host for v in volumes if v.insecure_ports for b in v.bricks}
     for h in cfg.hosts_with("gluster-server") if cfg.gluster else []:
-        files[h][GLUSTERD_VOL] = render("glusterd.vol.j2", insecure=h in insecure)
+        place(h, "glusterd.vol", GLUSTERD_VOL, render("glusterd.vol.j2", insecure=h in insecure))
     for e in cfg.nfs_exports:
         if e.server == "kernel":
-            files[e.host][kernel_exports_path(e)] = render("exports.j2", export=e)
+            place(e.host, "exports", kernel_exports_path(e), render("exports.j2", export=e))
     for host in {e.host for e in cfg.nfs_exports if e.server == "ganesha"}:
         ganesha = [e for e in cfg.nfs_exports if e.host == host and e.server == "ganesha"]
-        files[host][GANESHA_CONF] = render_ganesha(ganesha, cfg.ganesha_options or {})
+        place(host, "ganesha.conf", GANESHA_CONF, render_ganesha(ganesha, cfg.ganesha_options or {}))
     share, m = cfg.instances_share, cfg.migration
     for h in cfg.hosts_with("nova-compute"):
         if share and share.idmap_domain:
-            files[h][IDMAPD_CONF] = render("idmapd.conf.j2", domain=share.idmap_domain)
+            place(h, "idmapd.conf", IDMAPD_CONF, render("idmapd.conf.j2", domain=share.idmap_domain))
         if m:
-            files[h][LIBVIRTD_CONF] = render_libvirtd(m)
+            place(h, "libvirt", LIBVIRTD_CONF, render_libvirtd(m))
             if share and share.gluster_volume:
-                files[h][QEMU_CONF] = render_qemu()
+                place(h, "libvirt", QEMU_CONF, render_qemu())
     lvm = cfg.backends("lvm")
     if any(b.target_helper == "tgtadm" for b in lvm):
         for h in cfg.hosts_with("cinder-volume"):
-            files[h][TGT_INCLUDE] = render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR)
+            place(h, "tgt", TGT_INCLUDE, render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR))
     return files

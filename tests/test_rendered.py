@@ -9,25 +9,42 @@ import difflib
 import os
 import pathlib
 import re
+from dataclasses import replace
 
 import pulumi
 import pytest
 
+from components.core.render import FileSpec
 from harness import deploy, plain, settled
 
 HERE = pathlib.Path(__file__).resolve().parent / "rendered"
 PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.S)
 
 
-def dump(monitor) -> str:
-    """Per host and path: owner, group, mode and content; then the directories."""
-    entries = {}
+def placed(monitor) -> dict[tuple[str, str], FileSpec]:
+    """(host, path) -> each file the file resources write, with the services their component restarts when it
+    changes (sorted: the steps register in no fixed order): the restart steps beside the file resource that wait for
+    it."""
+    steps = [s for s in monitor.of_kind("step") if "-restart-" in s.name]
+    out = {}
     for r in monitor.files():
         host = plain(r.inputs["connection"])["name"].split(" ", 1)[1]
         contents = plain(r.inputs["contents"])
+        restarts = tuple(sorted(s.name.split("-restart-", 1)[1] for s in steps
+                                if s.parent == r.parent and r.urn in s.deps))
         for path, a in plain(r.inputs["files"]).items():
-            text = PEM.sub(lambda m: f"<{m.group(1).lower()}>\n", contents[path])
-            entries[(host, path)] = f"==== {host}:{path} {a['owner']}:{a['group']} {a['mode']}\n{text}"
+            out[(host, path)] = FileSpec(path, contents[path], a["owner"], a["group"], a["mode"], restarts)
+    return out
+
+
+def dump(monitor) -> str:
+    """Per host and path: owner, group, mode and content; then the directories."""
+    entries = {}
+    for (host, path), f in placed(monitor).items():
+        text = PEM.sub(lambda m: f"<{m.group(1).lower()}>\n", f.content)
+        entries[(host, path)] = f"==== {host}:{path} {f.owner}:{f.group} {f.mode}\n{text}"
+    for r in monitor.files():
+        host = plain(r.inputs["connection"])["name"].split(" ", 1)[1]
         for path, a in (plain(r.inputs.get("dirs")) or {}).items():
             entries[(host, path + "/")] = f"==== {host}:{path}/ {a['owner']}:{a['group']} {a['mode']}\n"
     return "".join(entries[k] for k in sorted(entries))
@@ -58,13 +75,9 @@ def test_the_components_place_exactly_what_the_plan_rendered(monitor, stack, req
     p, d = deploy(request.getfixturevalue(stack))
 
     def check(_):
-        placed = {}
-        for r in monitor.files():
-            host = plain(r.inputs["connection"])["name"].split(" ", 1)[1]
-            contents = plain(r.inputs["contents"])
-            placed.update({(host, path): contents[path] for path in plain(r.inputs["files"])
-                           if not FROM_KEYS.fullmatch(path)})
-        planned = {(host, path): content for host, files in p.files.items() for path, content in files.items()}
-        assert placed == planned, (sorted(set(placed) ^ set(planned)),
-                                   [k for k in placed.keys() & planned.keys() if placed[k] != planned[k]])
+        found = {k: f for k, f in placed(monitor).items() if not FROM_KEYS.fullmatch(k[1])}
+        planned = {(host, path): replace(f, restarts=tuple(sorted(f.restarts)))
+                   for host, files in p.files.items() for path, f in files.items()}
+        differ = [(found[k], planned[k]) for k in found.keys() & planned.keys() if found[k] != planned[k]]
+        assert found == planned, (sorted(set(found) ^ set(planned)), differ)
     return settled(d.resources).apply(check)

@@ -10,7 +10,7 @@ import pulumi
 
 from ..core.base import Component
 from ..core.remote import Target, write_files
-from ..core.render import render
+from ..core.render import FileSpec, render
 
 
 @dataclass
@@ -32,10 +32,8 @@ class Keyring:
 @dataclass
 class CephConfArgs:
     target: Target
-    path: str
-    """/etc/ceph/<cluster>.conf"""
-    content: str
-    """Rendered ceph.conf; it holds no secret, so qemu and every service can read it (0644)."""
+    conf: FileSpec
+    """/etc/ceph/<cluster>.conf as Plan.files has it; it holds no secret, so qemu and every service can read it."""
     keyrings: list[Keyring] = field(default_factory=list)
     runtime_dirs: list[str] = field(default_factory=list)
     """Admin socket and log directories qemu writes to (computes only)."""
@@ -48,7 +46,7 @@ class CephConf(Component):
 
     def __init__(self, name: str, args: CephConfArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:ceph:Conf", name, opts)
-        files = [(args.path, args.content, "root", "root", "0644"),
+        files = [args.conf.row(),
                  *((k.path, k.content(), k.owner, k.group, k.mode) for k in args.keyrings)]
         self.files = write_files(f"{name}-files", args.target, files, parent=self,
                                  dirs=[(d, args.runtime_owner, args.runtime_group, "0755") for d in args.runtime_dirs])

@@ -146,12 +146,6 @@ def write_files(name: str, target: Target, files: Sequence[tuple], *, parent: pu
                        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*getattr(parent, "after", []), *depends_on]))
 
 
-def write_file(name: str, target: Target, path: str, content: pulumi.Input[str], *, owner: str, group: str,
-               mode: str, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> RemoteFiles:
-    """One file with owner, group and mode."""
-    return write_files(name, target, [(path, content, owner, group, mode)], parent=parent, depends_on=depends_on)
-
-
 def restart(name: str, target: Target, service: str, manager: str, config_hashes: Sequence, *,
             changed: Sequence[pulumi.Output], parent: pulumi.Resource,
             depends_on: Sequence[pulumi.Resource]) -> Optional[remote.Command]:

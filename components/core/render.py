@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -13,6 +14,22 @@ from ..config import ConfigError
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HEADER = "# Managed by openstack-storage (pulumi up); edits here are overwritten."
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A rendered file as a host gets it: the component that places it restarts `restarts` (service names as the
+    host knows them) when it changes, unless the stack's service_manager is `none`."""
+    path: str
+    content: str
+    owner: str
+    group: str
+    mode: str
+    restarts: tuple[str, ...] = ()
+
+    def row(self) -> tuple:
+        """As remote.write_files takes a file."""
+        return self.path, self.content, self.owner, self.group, self.mode
 
 
 def oslo(value: Any) -> str:

@@ -11,7 +11,7 @@ import pulumi
 from ..config import Migration
 from ..core.base import Component
 from ..core.remote import Target, q, run, write_files
-from ..core.render import render
+from ..core.render import FileSpec, render
 from ..libvirt.pki import LibvirtPki
 from .service_config import ServiceConfig, ServiceConfigArgs
 
@@ -68,10 +68,9 @@ class MigrationArgs:
     migration: Migration
     computes: dict[str, tuple[str, str]]
     """Every compute: name -> (address, pinned host key)."""
-    files: dict[str, str]
+    files: dict[str, FileSpec]
     """The compute's rendered files (Plan.files): libvirtd.conf, and qemu.conf with instances on GlusterFS."""
     manager: str
-    libvirtd_service: str = "libvirtd"
     nova_ssh_key: Optional[pulumi.Output] = None
     """nova's private key (secret), with transport ssh or migrate/resize between computes."""
     pki: Optional[LibvirtPki] = None
@@ -83,12 +82,10 @@ class LiveMigration(Component):
     def __init__(self, name: str, args: MigrationArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:nova:LiveMigration", name, opts)
         m = args.migration
-        extra = {QEMU_CONF: args.files[QEMU_CONF]} if QEMU_CONF in args.files else {}
+        files = [args.files[p] for p in (LIBVIRTD_CONF, QEMU_CONF) if p in args.files]
         pki = [args.pki] if args.pki else []
         self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
-            args.target, LIBVIRTD_CONF, args.files[LIBVIRTD_CONF], "root", [args.libvirtd_service], args.manager,
-            extra_files=extra, mode="0644", reads=[p.files for p in pki]),
-            opts=self.child(*pki))
+            args.target, files, args.manager, reads=[p.files for p in pki]), opts=self.child(*pki))
         self.socket = None
         if args.manager == "systemd" and m.transport in SOCKET:
             # with socket activation, libvirtd listens through these units, not through a --listen flag

@@ -10,7 +10,8 @@ import pulumi
 
 from ..config import InstancesShare
 from ..core.base import Component
-from ..core.remote import Target, q, run, write_file
+from ..core.remote import Target, q, run, write_files
+from ..core.render import FileSpec
 
 USERS = ("nova", "libvirt-qemu")
 IDMAPD_CONF = "/etc/idmapd.conf"
@@ -88,7 +89,7 @@ class InstancesMountArgs:
     fstype: str
     agreed: pulumi.Input[str]
     """IdAgreement.agreed: the mount waits for, and fails with, the uid/gid check."""
-    files: dict[str, str]
+    files: dict[str, FileSpec]
     """The compute's rendered files (Plan.files): idmapd.conf with an idmap domain."""
 
 
@@ -118,8 +119,7 @@ class InstancesMount(Component):
         super().__init__("openstack-storage:nova:InstancesMount", name, opts)
         self.idmapd = None
         if IDMAPD_CONF in args.files:
-            self.idmapd = write_file(f"{name}-idmapd", args.target, IDMAPD_CONF, args.files[IDMAPD_CONF],
-                                     owner="root", group="root", mode="0644", parent=self)
+            self.idmapd = write_files(f"{name}-idmapd", args.target, [args.files[IDMAPD_CONF].row()], parent=self)
         self.mount = run(f"{name}-mount", args.target, mount_script(args), parent=self,
                          triggers=[args.agreed], depends_on=[self.idmapd] if self.idmapd else [])
         self.finish(host=args.target.host, files=[self.idmapd])

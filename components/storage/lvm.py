@@ -9,6 +9,7 @@ import pulumi
 
 from ..core.base import Component
 from ..core.remote import Target, q, run
+from ..core.render import FileSpec
 from ..services.service_config import ServiceConfig, ServiceConfigArgs
 
 TGT_INCLUDE = "/etc/tgt/conf.d/cinder.conf"
@@ -18,12 +19,11 @@ VOLUMES_DIR = "/var/lib/cinder/volumes"
 @dataclass
 class LvmBackendArgs:
     target: Target
-    files: dict[str, str]
+    files: dict[str, FileSpec]
     """The host's rendered files (Plan.files): tgt's include when some backend uses target_helper tgtadm."""
     host: str
     volume_groups: list[str]
     manager: str
-    tgt_service: str = "tgt"
 
 
 class LvmBackend(Component):
@@ -36,6 +36,5 @@ class LvmBackend(Component):
         self.tgt = None
         if TGT_INCLUDE in args.files:
             self.tgt = ServiceConfig(f"{name}-tgt", ServiceConfigArgs(
-                args.target, TGT_INCLUDE, args.files[TGT_INCLUDE], "root",
-                [args.tgt_service], args.manager, mode="0644"), opts=self.child())
+                args.target, [args.files[TGT_INCLUDE]], args.manager), opts=self.child())
         self.finish(host=args.target.host, files=[self.tgt])

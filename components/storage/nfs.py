@@ -12,8 +12,8 @@ import pulumi
 
 from ..config import NfsExport
 from ..core.base import Component
-from ..core.remote import Target, q, run, sha256, write_file
-from ..core.render import render
+from ..core.remote import Target, q, run, sha256, write_files
+from ..core.render import FileSpec, render
 from ..services.service_config import ServiceConfig, ServiceConfigArgs
 
 GANESHA_CONF = "/etc/ganesha/ganesha.conf"
@@ -40,10 +40,9 @@ def render_ganesha(exports: list[NfsExport], options: dict) -> str:
 class NfsServerArgs:
     target: Target
     exports: list[NfsExport]
-    files: dict[str, str]
+    files: dict[str, FileSpec]
     """The host's rendered files (Plan.files): ganesha.conf and the kernel exports among them."""
     manager: str
-    ganesha_service: str = "nfs-ganesha"
 
 
 class NfsServer(Component):
@@ -62,14 +61,13 @@ class NfsServer(Component):
         self.ganesha = None
         if ganesha:
             self.ganesha = ServiceConfig(f"{name}-ganesha", ServiceConfigArgs(
-                args.target, GANESHA_CONF, args.files[GANESHA_CONF], "root", [args.ganesha_service], args.manager,
-                mode="0644"), opts=self.child(*after))
+                args.target, [args.files[GANESHA_CONF]], args.manager), opts=self.child(*after))
         kernel = [e for e in args.exports if e.server == "kernel"]
-        self.exports = [write_file(f"{name}-exports-{e.name}", args.target, kernel_exports_path(e),
-                            args.files[kernel_exports_path(e)], owner="root", group="root", mode="0644",
-                            parent=self, depends_on=after) for e in kernel]
+        specs = [args.files[kernel_exports_path(e)] for e in kernel]
+        self.exports = [write_files(f"{name}-exports-{e.name}", args.target, [spec.row()], parent=self,
+                                    depends_on=after) for e, spec in zip(kernel, specs)]
         self.exportfs = None
         if kernel:
             self.exportfs = run(f"{name}-exportfs", args.target, "exportfs -ra", parent=self, depends_on=self.exports,
-                                triggers=[sha256(args.files[kernel_exports_path(e)]) for e in kernel])
+                                triggers=[sha256(spec.content) for spec in specs])
         self.finish(host=args.target.host, files=[self.ganesha, *self.exports])

@@ -4,6 +4,7 @@ import pulumi
 from pulumi_command import local
 
 from components.core.remote import targets
+from components.core.render import FileSpec
 from components.storage.lvm import TGT_INCLUDE, LvmBackend, LvmBackendArgs
 from harness import plan, settled, use_mocks
 
@@ -14,7 +15,8 @@ def test_a_components_children_wait_for_its_dependencies(shared):
     cfg = plan(shared).cfg
     target = targets(cfg, "key")["controller1"]
     first = local.Command("first", create="true")
-    lvm = LvmBackend("lvm", LvmBackendArgs(target, {TGT_INCLUDE: "include\n"}, "controller1", ["cinder-volumes"],
+    tgt = FileSpec(TGT_INCLUDE, "include\n", "root", "root", "0644", ("tgt",))
+    lvm = LvmBackend("lvm", LvmBackendArgs(target, {TGT_INCLUDE: tgt}, "controller1", ["cinder-volumes"],
                                            "supervisord"),
                      opts=pulumi.ResourceOptions(depends_on=[first]))
 
