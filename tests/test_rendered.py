@@ -38,11 +38,12 @@ def placed(monitor) -> dict[tuple[str, str], FileSpec]:
 
 
 def dump(monitor) -> str:
-    """Per host and path: owner, group, mode and content; then the directories."""
+    """Per host and path: owner, group, mode, the services it restarts, and content; then the directories."""
     entries = {}
     for (host, path), f in placed(monitor).items():
         text = PEM.sub(lambda m: f"<{m.group(1).lower()}>\n", f.content)
-        entries[(host, path)] = f"==== {host}:{path} {f.owner}:{f.group} {f.mode}\n{text}"
+        restarts = f" restarts {' '.join(f.restarts)}" if f.restarts else ""
+        entries[(host, path)] = f"==== {host}:{path} {f.owner}:{f.group} {f.mode}{restarts}\n{text}"
     for r in monitor.files():
         host = plain(r.inputs["connection"])["name"].split(" ", 1)[1]
         for path, a in (plain(r.inputs.get("dirs")) or {}).items():
