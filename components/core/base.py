@@ -1,6 +1,7 @@
 """The base of every component."""
 from __future__ import annotations
 
+import copy
 from typing import Optional, Sequence
 
 import pulumi
@@ -14,8 +15,15 @@ class Component(pulumi.ComponentResource):
     step of the component."""
 
     def __init__(self, type_: str, name: str, opts: Optional[pulumi.ResourceOptions]):
-        super().__init__(type_, name, {}, opts)
         deps = opts.depends_on if opts and opts.depends_on else []
+        # The component itself waits for nothing; its children do (`after`). A component that waited would be
+        # registered only once its dependencies are done, and its children only after that registration came back:
+        # one more round trip through the program for every level of the chain, which under load is most of a
+        # cold run's growth with the number of hosts.
+        if deps:
+            opts = copy.copy(opts)
+            opts.depends_on = None
+        super().__init__(type_, name, {}, opts)
         self.after: list[pulumi.Resource] = list(deps) if isinstance(deps, (list, tuple)) else [deps]
         self.placed: Optional[dict] = None
         """What `finish` says this component placed on its host: {"host", "files", "restarts"}."""
