@@ -108,6 +108,8 @@ class _Wiring:
     """NFS export name -> the component of the server that exports it."""
     libvirt: dict[str, list] = field(default_factory=dict)
     """compute -> the file resources whose change restarts libvirtd (nova-compute restarts after it too)."""
+    libvirtd: dict[str, list] = field(default_factory=dict)
+    """compute -> what configures and restarts its libvirtd: virsh comes after it."""
     created: list = field(default_factory=list)
 
     def add(self, component, host: Optional[str] = None):
@@ -171,7 +173,7 @@ def _libvirt_secrets(p: Plan, w: _Wiring, clients: dict) -> None:
             w.add(LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
                 hosts[host], str(ceph.libvirt_secret_uuid), f"{ceph.cluster}.client.{secret_client} secret",
                 clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None),
-                opts=pulumi.ResourceOptions(depends_on=list(w.ready[host]))), host)
+                opts=pulumi.ResourceOptions(depends_on=w.libvirtd.get(host, []))), host)
 
 
 def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Output]]) -> None:
@@ -219,7 +221,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             mig = w.add(LiveMigration(f"{h}-migration", MigrationArgs(
                 hosts[h], m, pinned, p.files[h], manager, nova_ssh_key=secrets.get("nova_ssh_private_key"),
                 pki=pki or None)), h)
-            w.libvirt[h] = mig.libvirt.written
+            w.libvirt[h], w.libvirtd[h] = mig.libvirt.written, [mig]
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
@@ -245,12 +247,12 @@ def _services(p: Plan, w: _Wiring) -> None:
             # nova-compute loses its libvirt connection when libvirtd restarts (nova then disables the compute until
             # it reconnects, and the scheduler finds no host): it restarts when libvirtd's files change, too
             reads = w.libvirt.get(host, []) if "nova-compute" in roles else []
-            conf = component(f"{host}-{service}-config",
-                             ServiceConfigArgs(w.hosts[host], files, cfg.service_manager, reads=reads),
-                             opts=pulumi.ResourceOptions(depends_on=list(w.ready[host])))
+            conf = component(f"{host}-{service}-config", ServiceConfigArgs(
+                w.hosts[host], files, cfg.service_manager, reads=reads, restart_after=list(w.ready[host])))
             w.created.append(conf)
-            for role, name in zip(roles, names):
-                w.loaded.setdefault(role, []).append(conf.restarts.get(name, conf.file))
+            for role, name in zip(roles, names):    # (a service nothing restarts is in use once its host is ready)
+                w.loaded.setdefault(role, []).extend(
+                    [conf.restarts[name]] if name in conf.restarts else [conf.file, *w.ready[host]])
 
 
 def summary(cfg: StackConfig, created: list) -> dict:

@@ -20,29 +20,35 @@ stdin = text
 
 
 @pulumi.runtime.test
-def test_dependency_chain_pool_client_keyring_secret_nova_conf_restart(monitor, dev):
+def test_dependency_chain_client_keyring_secret_then_the_nova_compute_restart(monitor, dev):
     _, d = deploy(dev)
 
     def check(_):
-        chain = ["ceph-client-cinder-ensure", "compute1-ceph-files",
-                 "compute1-libvirt-secret-set", "compute1-nova-config-file",
-                 "compute1-nova-config-restart-nova-compute"]
+        restart = "compute1-nova-config-restart-nova-compute"
+        chain = ["ceph-client-cinder-ensure", "compute1-ceph-files", restart]
         for later, earlier in zip(chain[1:], chain):
             assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
+        for earlier in ("compute1-libvirt-secret-set", "compute1-nova-config-file"):
+            assert monitor.depends_on(restart, earlier), f"{restart} does not wait for {earlier}"
+        # virsh waits for the key, not for the rest of the host (and for libvirtd's restart: test_shared_storage)
+        assert monitor.depends_on("compute1-libvirt-secret-set", "ceph-client-cinder-ensure")
+        assert not monitor.depends_on("compute1-libvirt-secret-set", "compute1-ceph-files")
+        # a config file nothing reads until the restart is written at once: the compute's chain is one step shorter
+        assert not monitor.depends_on("compute1-nova-config-file", "compute1-ceph-files")
         # and the other way round would be a cycle: the engine must not wait in reverse
         assert not monitor.depends_on("ceph-client-cinder-ensure", "compute1-ceph-files")
         # keys are made while the pools are (caps name pools as text); a host's services wait for every pool its
         # clients' caps name, and only those (compute1 holds cinder's key only: no backups)
         assert not monitor.depends_on("ceph-client-glance-ensure", "ceph-pool-images-ensure")
-        assert monitor.depends_on("compute1-nova-config-file", "ceph-pool-vms-ensure")
+        assert monitor.depends_on(restart, "ceph-pool-vms-ensure")
         assert monitor.depends_on("controller1-glance-config-restart-glance-api", "ceph-pool-images-ensure")
-        assert not monitor.depends_on("compute1-nova-config-restart-nova-compute", "ceph-pool-backups-ensure")
-        # cinder.conf waits for the keyrings and ceph.conf on its own host, not for the computes
-        assert monitor.depends_on("controller1-cinder-config-file", "controller1-ceph-files")
+        assert not monitor.depends_on(restart, "ceph-pool-backups-ensure")
+        # cinder restarts after the keyrings and ceph.conf on its own host, not after the computes
+        assert monitor.depends_on("controller1-cinder-config-restart-cinder-volume", "controller1-ceph-files")
         assert monitor.depends_on("controller1-ceph-files", "ceph-client-cinder-backup-ensure")
-        assert not monitor.depends_on("controller1-cinder-config-file", "compute1-libvirt-secret-set")
+        assert not monitor.depends_on("controller1-cinder-config-restart-cinder-volume", "compute1-libvirt-secret-set")
         # independent hosts stay parallel
-        assert not monitor.depends_on("compute2-nova-config-file", "compute1-libvirt-secret-set")
+        assert not monitor.depends_on("compute2-nova-config-restart-nova-compute", "compute1-libvirt-secret-set")
     return settled(d.resources).apply(check)
 
 

@@ -23,14 +23,18 @@ class ServiceConfigArgs:
     reads: list = field(default_factory=list)
     """Further file resources (RemoteFiles) the services read, e.g. a compute's certificates: written first, and
     their changes restart the services too."""
+    restart_after: list = field(default_factory=list)
+    """What must be in place before the services restart on these files (keyrings, ceph.conf, the libvirt secret,
+    the storage the config points at). The files themselves do not wait for it: a file nothing reads yet changes
+    nothing, and a compute's chain to its restart is one step shorter."""
 
 
 class ServiceConfig(Component):
     TYPE = "openstack-storage:openstack:ServiceConfig"
 
     def __init__(self, name: str, args: ServiceConfigArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        """`opts.depends_on`: what must be in place before the files are written (keyrings, ceph.conf, the
-        libvirt secret, the storage the config points at)."""
+        """`opts.depends_on`: what must be in place before the files are written (`args.restart_after`: before
+        the restarts)."""
         super().__init__(self.TYPE, name, opts)
         main = args.files[0]
         self.content = main.content
@@ -45,7 +49,8 @@ class ServiceConfig(Component):
         self.restarts = {}
         for service in dict.fromkeys(s for f in args.files for s in f.restarts):
             cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, hashes,
-                          changed=[f.changed for f in written], parent=self, depends_on=written)
+                          changed=[f.changed for f in written], parent=self,
+                          depends_on=[*written, *args.restart_after])
             if cmd is not None:
                 self.restarts[service] = cmd
         self.finish({"path": main.path, "sha256": sha256(main.content)}, host=self.host, files=[self.file],

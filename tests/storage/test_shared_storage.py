@@ -71,23 +71,31 @@ def test_order_gluster_export_cinder_restart_and_export_mount_nova(monitor, shar
     _, d = deploy(shared)
 
     def check(_):
+        # the services restart once the storage their config points at is there; their files need not wait for it
         chain = ["storage1-glusterd-file", "gluster-volume-cinder-vol-ensure", "storage2-nfs-ganesha-file",
-                 "controller1-cinder-config-file", "controller1-cinder-config-restart-cinder-volume"]
+                 "controller1-cinder-config-restart-cinder-volume"]
         for later, earlier in zip(chain[1:], chain):
             assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
         gv = script(monitor, "gluster-volume-cinder-vol-ensure")
         assert gv.index("volume create") < gv.index("ensure storage.owner-uid 165") < gv.index("volume start")
         assert monitor.depends_on("gluster-volume-cinder-vol-ensure", "gluster-volume-cinder-vol-bricks-storage2")
-        chain = ["storage2-nfs-ganesha-file", "compute1-instances-mount", "compute1-nova-config-file",
-                 "compute1-nova-config-restart-nova-compute"]
+        chain = ["storage2-nfs-ganesha-file", "compute1-instances-mount", "compute1-nova-config-restart-nova-compute"]
         for later, earlier in zip(chain[1:], chain):
             assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
-        assert monitor.depends_on("controller1-cinder-config-file", "storage2-nfs-exportfs")
-        assert monitor.depends_on("controller1-cinder-config-file", "controller1-lvm-vg")
+        assert monitor.depends_on("compute1-nova-config-restart-nova-compute", "compute1-nova-config-file")
+        # virsh waits for libvirtd's restart on its new config and certificates, not for the instances mount
+        assert monitor.depends_on("compute1-libvirt-secret-set", "compute1-migration-libvirt-restart-libvirtd")
+        assert not monitor.depends_on("compute1-libvirt-secret-set", "compute1-instances-mount")
+        assert monitor.depends_on("compute1-nova-config-restart-nova-compute", "compute1-libvirt-secret-set")
+        assert not monitor.depends_on("compute1-nova-config-file", "compute1-instances-mount")
+        assert not monitor.depends_on("controller1-cinder-config-file", "storage2-nfs-ganesha-file")
+        for restart in ("controller1-cinder-config-restart-cinder-volume", "controller1-cinder-config-restart-cinder-backup"):
+            assert monitor.depends_on(restart, "storage2-nfs-exportfs")
+            assert monitor.depends_on(restart, "controller1-lvm-vg")
         # the computes do not wait for cinder, nor cinder for the instances mounts (one ganesha.conf on storage2
         # serves both exports, so the mounts do wait for the gluster volume it exports)
-        assert not monitor.depends_on("compute1-nova-config-file", "controller1-cinder-config-file")
-        assert not monitor.depends_on("controller1-cinder-config-file", "compute1-instances-mount")
+        assert not monitor.depends_on("compute1-nova-config-restart-nova-compute", "controller1-cinder-config-file")
+        assert not monitor.depends_on("controller1-cinder-config-restart-cinder-volume", "compute1-instances-mount")
     return settled(d.resources).apply(check)
 
 
@@ -292,8 +300,9 @@ def test_an_nfs_backend_alone_waits_for_its_export(monitor, shared):
     _, d = deploy(shared)
 
     def check(_):
-        assert monitor.depends_on("controller1-cinder-config-file", "storage2-nfs-exportfs")
-        assert not monitor.depends_on("controller1-cinder-config-file", "gluster-volume-cinder-vol-ensure")
+        restart = "controller1-cinder-config-restart-cinder-volume"
+        assert monitor.depends_on(restart, "storage2-nfs-exportfs")
+        assert not monitor.depends_on(restart, "gluster-volume-cinder-vol-ensure")
     return settled(d.resources).apply(check)
 
 
