@@ -279,7 +279,7 @@ def test_pool_and_client_scripts_check_state_first(monitor, dev):
         assert "ceph auth caps \"$c\" mon 'profile rbd' osd 'profile rbd-read-only pool=images, " \
                "profile rbd pool=vms, profile rbd pool=volumes' mgr 'profile rbd pool=vms, profile rbd pool=volumes'" in cinder
         assert "allow class-read" not in cinder and "allow rwx" not in cinder
-        assert cinder.rstrip().endswith('ceph auth get-key "$c"')
+        assert "get-key" not in cinder    # the key comes with `auth get` (tests/ceph/test_client.py runs the script)
     return settled(d.resources).apply(check)
 
 
