@@ -263,7 +263,7 @@ def test_pool_and_client_scripts_check_state_first(monitor, dev):
 
     def check(_):
         vol = script(monitor.named("ceph-pool-volumes-ensure"))
-        assert vol.index("grep -qxF") < vol.index("osd pool create")
+        assert vol.index('if [ -z "$detail" ]') < vol.index("osd pool create")   # (tests/ceph/test_pool.py runs it)
         assert "ensure pg_autoscale_mode off" in vol and vol.index("pg_autoscale_mode off") < vol.index("ensure pg_num 128")
         assert "pgp_num" not in vol
         img = script(monitor.named("ceph-pool-images-ensure"))
@@ -275,7 +275,7 @@ def test_pool_and_client_scripts_check_state_first(monitor, dev):
         for body in (vol, img, cinder):
             assert "ceph() { bounded \"ceph $*\" ceph --cluster ceph --connect-timeout 20 \"$@\"; }" in body
             assert "the Ceph monitors (203.0.113.30) did not answer within 20 s" in body
-            assert body.index("bounded()") < body.index("ceph osd pool ls" if body is not cinder else "ceph auth")
+            assert body.index("bounded()") < body.index("ceph osd pool ls detail" if body is not cinder else "ceph auth")
         assert "ceph auth caps \"$c\" mon 'profile rbd' osd 'profile rbd-read-only pool=images, " \
                "profile rbd pool=vms, profile rbd pool=volumes' mgr 'profile rbd pool=vms, profile rbd pool=volumes'" in cinder
         assert "allow class-read" not in cinder and "allow rwx" not in cinder
