@@ -81,7 +81,7 @@ def test_ceph_that_does_not_answer_fails_the_step_naming_the_monitors(lab):
     assert re.search(r"did not answer within \d+ s \(ceph auth get client\.", refresh), refresh[-2000:]
     print(f"frozen ceph-mon: failed after {seconds:.0f} s")
     mons = ", ".join(cfg.ceph.mon_host)
-    assert f"the Ceph monitors ({mons}) did not answer within 5 s (ceph osd pool ls) from storage1" in out, out[-3000:]
+    assert f"the Ceph monitors ({mons}) did not answer within 5 s (ceph osd pool ls detail) from storage1" in out, out[-3000:]
     assert seconds < 60
     lab.pulumi("up", "--yes", "--skip-preview")
     lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")

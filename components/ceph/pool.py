@@ -36,12 +36,14 @@ def ensure_script(cli: str, p: config.CephPool) -> str:
     return f"""
 {cli}
 p={q(p.name)}
-line() {{ ceph osd pool ls detail | awk -v p="'$p'" '$3 == p'; }}
-detail=$(line)      # (a cluster that does not answer stops the step here)
+line() {{ awk -v p="'$p'" '$3 == p' <<<"$1"; }}
+all=$(ceph osd pool ls detail)      # (a cluster that does not answer stops the step here, not in a pipe)
+detail=$(line "$all")
 if [ -z "$detail" ]; then
   ceph osd pool create "$p" {p.pg_num or ""}
   echo "created pool $p"
-  detail=$(line)
+  all=$(ceph osd pool ls detail)
+  detail=$(line "$all")
 fi
 field() {{ printf '%s\\n' "$detail" | awk -v k="$1" '{{ for (i = 1; i < NF; i++) if ($i == k) {{ print $(i + 1); exit }} }}'; }}
 # pg_num is compared with its target: since Nautilus the mgr walks the actual count there step by step

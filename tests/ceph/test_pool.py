@@ -15,7 +15,8 @@ STUB = """
 ceph() {
   echo "ceph $*" >> "$CALLS"
   case "$*" in
-    "osd pool ls detail") cat "$DETAIL" ;;
+    "osd pool ls detail") [ -z "${DOWN:-}" ] || { echo "the Ceph monitors did not answer" >&2; return 1; }
+                          cat "$DETAIL" ;;
     "osd pool create "*) echo "pool 9 '$4' replicated size 1 min_size 1 crush_rule 0 object_hash rjenkins pg_num 32 pgp_num 32 autoscale_mode on last_change 30 flags hashpspool stripe_width 0" >> "$DETAIL"
                          echo "pool '$4' created" >&2 ;;
     "osd pool get "*" crush_rule") echo "crush_rule: replicated_rule" ;;
@@ -25,11 +26,14 @@ rbd() { echo "rbd $*" >> "$CALLS"; }
 """
 
 
-def run(tmp_path, pool: CephPool, detail: str):
+def run(tmp_path, pool: CephPool, detail: str, down: bool = False):
     calls, listing = tmp_path / "calls", tmp_path / "detail"
     listing.write_text(detail + "\n")
     r = subprocess.run(["bash", "-eu", "-c", STUB + ensure_script("", pool)], capture_output=True, text=True,
-                       env={"PATH": "/usr/bin:/bin", "CALLS": str(calls), "DETAIL": str(listing)}, timeout=30)
+                       env={"PATH": "/usr/bin:/bin", "CALLS": str(calls), "DETAIL": str(listing),
+                            **({"DOWN": "1"} if down else {})}, timeout=30)
+    if down:
+        return r, calls.read_text().splitlines()
     assert r.returncode == 0, r.stderr
     return r.stdout, calls.read_text().splitlines()
 
@@ -60,3 +64,9 @@ def test_another_pools_application_or_name_prefix_does_not_count(tmp_path):
     other = VOLUMES.replace("'volumes'", "'volumes2'")
     out, calls = run(tmp_path, CephPool(name="volumes"), f"{MGR}\n{other}")
     assert "ceph osd pool create volumes" in calls and "rbd pool init volumes" in calls
+
+
+def test_a_cluster_that_does_not_answer_stops_the_step_before_any_change(tmp_path):
+    r, calls = run(tmp_path, CephPool(name="volumes"), f"{MGR}\n{VOLUMES}", down=True)
+    assert r.returncode != 0 and "did not answer" in r.stderr
+    assert calls == ["ceph osd pool ls detail"]     # no create of a pool that may well exist
