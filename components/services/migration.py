@@ -84,8 +84,10 @@ class LiveMigration(Component):
         m = args.migration
         files = [args.files[p] for p in (LIBVIRTD_CONF, QEMU_CONF) if p in args.files]
         pki = [args.pki] if args.pki else []
+        # libvirtd.conf names the certificates, but only its restart reads them: the file is written at once, the
+        # restart waits for the certificates' files (`reads`), as a service's restart waits for its keyrings
         self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
-            args.target, files, args.manager, reads=[p.files for p in pki]), opts=self.child(*pki))
+            args.target, files, args.manager, reads=[p.files for p in pki]), opts=self.child())
         self.socket = None
         if args.manager == "systemd" and m.transport in SOCKET:
             # with socket activation, libvirtd listens through these units, not through a --listen flag

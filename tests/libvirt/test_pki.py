@@ -87,6 +87,9 @@ def test_libvirtd_restarts_after_its_certificates_and_when_they_change(monitor, 
         for path in LIBVIRT:
             assert monitor.depends_on("compute1-migration-libvirt-restart-libvirtd",
                                       files_of(monitor, "compute1")[path].r.name), path
+        # libvirtd.conf itself is written without waiting for them: only the restart reads the certificates
+        assert not monitor.depends_on("compute1-migration-libvirt-file", "compute1-libvirt-pki-files")
+        assert not monitor.depends_on("compute1-migration-libvirt-file", "compute1-libvirt-pki-certs")
         # virsh secret-set needs libvirtd up: never while it restarts (the lab saw "Failed to connect socket")
         for h in ("compute1", "compute2"):
             assert monitor.depends_on(f"{h}-libvirt-secret-set", f"{h}-migration-libvirt-restart-libvirtd"), h
