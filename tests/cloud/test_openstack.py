@@ -105,6 +105,23 @@ def test_types_and_images_wait_for_their_service_restarts(monitor, cloud):
 
 
 @pulumi.runtime.test
+def test_with_no_service_manager_types_and_images_wait_for_the_config_and_its_host(monitor, cloud):
+    """Nothing restarts with `service_manager: none` (the operator's own tool does): a volume type then waits for
+    cinder.conf and for what that host's services need (keyrings, pools), still not for glance's or the computes'."""
+    cloud["service_manager"] = "none"
+    _, d = deploy(cloud)
+
+    def check(_):
+        assert not [r.name for r in monitor.commands() if "-restart-" in r.name]
+        for earlier in ("controller1-cinder-config-file", "controller1-ceph-files", "ceph-pool-volumes-ensure"):
+            assert monitor.depends_on("volume-type-ceph-type", earlier), earlier
+        assert monitor.depends_on("image-cirros-image", "controller1-glance-config-file")
+        assert not monitor.depends_on("volume-type-ceph-type", "controller1-glance-config-file")
+        assert not monitor.depends_on("volume-type-ceph-type", "compute1-nova-config-file")
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
 def test_without_a_service_manager_types_wait_for_the_config_file(monitor, cloud):
     cloud["service_manager"] = "none"
     _, d = deploy(cloud)
