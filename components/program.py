@@ -106,10 +106,9 @@ class _Wiring:
     """GlusterFS volume name -> its component."""
     nfs: dict[str, pulumi.Resource] = field(default_factory=dict)
     """NFS export name -> the component of the server that exports it."""
-    libvirt: dict[str, list] = field(default_factory=dict)
-    """compute -> the file resources whose change restarts libvirtd (nova-compute restarts after it too)."""
-    libvirtd: dict[str, list] = field(default_factory=dict)
-    """compute -> what configures and restarts its libvirtd: virsh comes after it."""
+    migration: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """compute -> its LiveMigration, what configures and restarts its libvirtd: virsh comes after it, and nova-compute
+    restarts when its files (`.libvirt.written`) change."""
     created: list = field(default_factory=list)
 
     def add(self, component, host: Optional[str] = None):
@@ -177,7 +176,7 @@ def _libvirt_secrets(p: Plan, w: _Wiring, clients: dict) -> None:
             w.add(LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
                 hosts[host], str(ceph.libvirt_secret_uuid), f"{ceph.cluster}.client.{secret_client} secret",
                 clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None),
-                opts=pulumi.ResourceOptions(depends_on=w.libvirtd.get(host, []))), host)
+                opts=pulumi.ResourceOptions(depends_on=[w.migration[host]] if host in w.migration else [])), host)
 
 
 def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Output]]) -> None:
@@ -225,7 +224,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             mig = w.add(LiveMigration(f"{h}-migration", MigrationArgs(
                 hosts[h], m, pinned, p.files[h], manager, nova_ssh_key=secrets.get("nova_ssh_private_key"),
                 pki=pki or None)), h)
-            w.libvirt[h], w.libvirtd[h] = mig.libvirt.written, [mig]
+            w.migration[h] = mig
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
@@ -250,7 +249,7 @@ def _services(p: Plan, w: _Wiring) -> None:
             files = [p.files[host][path] for path in (module.PATH, *extra_files(cfg, module, roles))]
             # nova-compute loses its libvirt connection when libvirtd restarts (nova then disables the compute until
             # it reconnects, and the scheduler finds no host): it restarts when libvirtd's files change, too
-            reads = w.libvirt.get(host, []) if "nova-compute" in roles else []
+            reads = w.migration[host].libvirt.written if "nova-compute" in roles and host in w.migration else []
             conf = component(f"{host}-{service}-config", ServiceConfigArgs(
                 w.hosts[host], files, cfg.service_manager, reads=reads, restart_after=list(w.ready[host])))
             w.created.append(conf)
