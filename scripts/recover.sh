@@ -10,6 +10,7 @@
 set -euo pipefail
 stack=${1:?usage: recover.sh STACK}
 backend=${PULUMI_BACKEND_URL#file://}
+backend=${backend%%\?*}   # without the URL's options (scripts/env.sh)
 start=$SECONDS
 for f in "$backend"/.pulumi/stacks/*/"$stack".json.attrs; do
   if [ -f "$f" ] && [ ! -s "$f" ]; then

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.engine
 def engine(tmp_path):
     if not (BIN / "pulumi").exists():
         pytest.fail("the engine is not built: run `make toolchain` (make test does it first)")
-    env = pulumi_env(PULUMI_BACKEND_URL=f"file://{tmp_path / 'state'}", PULUMI_CONFIG_PASSPHRASE="engine-test",
+    # scripts/env.sh's backend, with its options, in a directory of the test's own
+    url = pulumi_env()["PULUMI_BACKEND_URL"].replace(f"file://{ROOT}/.state", f"file://{tmp_path / 'state'}")
+    env = pulumi_env(PULUMI_BACKEND_URL=url, PULUMI_CONFIG_PASSPHRASE="engine-test",
                      PULUMI_CONFIG_PASSPHRASE_FILE=None, PYTHONPATH=str(ROOT))
     (tmp_path / "state").mkdir()
     work = tmp_path / "program"
@@ -45,6 +47,9 @@ def test_up_then_a_second_up_reports_no_changes(engine):
     assert "2 unchanged" in second
     assert not target.exists(), "the second up ran the step again"
     assert pulumi("stack", "output", "stdout").strip() == str(target)
+    # the state was written with no sidecar (scripts/env.sh: metadata=skip)
+    stacks = list((tmp / "state").rglob("check.json"))
+    assert stacks and not list((tmp / "state").rglob("*.attrs")), sorted((tmp / "state").rglob("*"))
 
 
 def test_preview_of_the_example_stack_runs_offline():
