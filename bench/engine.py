@@ -1,8 +1,8 @@
 """The engine's own cost as a stack grows: `pulumi up` of N resources that do nothing (bench/engine/), each about the
-size of the lab stack's average resource in state, on the project's engine and local state, with the engine's
-checkpoints (the default: the whole state is written after every step's start and end) and without them
-(PULUMI_SKIP_CHECKPOINTS, which keeps no state if the run dies). bench/evaluate.py times the program under mocks; this
-is the part it cannot see.
+size of the lab stack's average resource in state, on the project's engine and local backend (scripts/env.sh's, in
+a directory of its own), with the engine's checkpoints (the default: the whole state is written after every step's
+start and end) and without them (PULUMI_SKIP_CHECKPOINTS, which keeps no state if the run dies). bench/evaluate.py
+times the program under mocks; this is the part it cannot see.
 
   python bench/engine.py [N ...]     default 100 200 400; prints seconds and the growth for each doubling of N
 
@@ -27,7 +27,8 @@ BYTES = 5000
 def up(n: int, checkpoints: bool) -> tuple[float, int]:
     """Seconds of a fresh stack's `pulumi up` with `n` resources, and the size of the state it left."""
     state = pathlib.Path(tempfile.mkdtemp(prefix="engine-bench-"))
-    env = pulumi_env(PULUMI_BACKEND_URL=f"file://{state}", PULUMI_CONFIG_PASSPHRASE="bench",
+    url = pulumi_env()["PULUMI_BACKEND_URL"].replace(f"file://{ROOT}/.state", f"file://{state}")  # env.sh's options
+    env = pulumi_env(PULUMI_BACKEND_URL=url, PULUMI_CONFIG_PASSPHRASE="bench",
                      PULUMI_CONFIG_PASSPHRASE_FILE=None, ENGINE_BENCH_N=str(n), ENGINE_BENCH_BYTES=str(BYTES),
                      PULUMI_SKIP_CHECKPOINTS=None if checkpoints else "true")
     run = dict(cwd=ROOT / "bench/engine", env=env, capture_output=True, text=True, timeout=3600,
