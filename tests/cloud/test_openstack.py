@@ -121,16 +121,6 @@ def test_with_no_service_manager_types_and_images_wait_for_the_config_and_its_ho
     return settled(d.resources).apply(check)
 
 
-@pulumi.runtime.test
-def test_without_a_service_manager_types_wait_for_the_config_file(monitor, cloud):
-    cloud["service_manager"] = "none"
-    _, d = deploy(cloud)
-
-    def check(_):
-        assert monitor.depends_on("volume-type-ceph-type", "controller1-cinder-config-file")
-    return settled(d.resources).apply(check)
-
-
 def test_changing_an_extra_spec_is_an_update_of_that_type(cloud):
     """Same URN, same options, only extraSpecs differ: the engine diffs it as an update, not a replace."""
     runs = []
