@@ -19,7 +19,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from scripts.pulumi_env import default_signals, pulumi_env  # noqa: E402
+from scripts.pulumi_env import backend_in, default_signals, pulumi_env  # noqa: E402
 
 BYTES = 5000
 
@@ -27,8 +27,7 @@ BYTES = 5000
 def up(n: int, checkpoints: bool) -> tuple[float, int]:
     """Seconds of a fresh stack's `pulumi up` with `n` resources, and the size of the state it left."""
     state = pathlib.Path(tempfile.mkdtemp(prefix="engine-bench-"))
-    url = pulumi_env()["PULUMI_BACKEND_URL"].replace(f"file://{ROOT}/.state", f"file://{state}")  # env.sh's options
-    env = pulumi_env(PULUMI_BACKEND_URL=url, PULUMI_CONFIG_PASSPHRASE="bench",
+    env = pulumi_env(PULUMI_BACKEND_URL=backend_in(state), PULUMI_CONFIG_PASSPHRASE="bench",
                      PULUMI_CONFIG_PASSPHRASE_FILE=None, ENGINE_BENCH_N=str(n), ENGINE_BENCH_BYTES=str(BYTES),
                      PULUMI_SKIP_CHECKPOINTS=None if checkpoints else "true")
     run = dict(cwd=ROOT / "bench/engine", env=env, capture_output=True, text=True, timeout=3600,

@@ -22,6 +22,12 @@ def pulumi_env(**changes: Optional[str]) -> dict[str, str]:
     return env
 
 
+def backend_in(directory: pathlib.Path) -> str:
+    """env.sh's local backend URL, with its options, for state kept in `directory` (a test's, a bench's)."""
+    url = pulumi_env()["PULUMI_BACKEND_URL"]
+    return f"file://{directory}" + (url[url.index("?"):] if "?" in url else "")
+
+
 def default_signals() -> None:
     """`preexec_fn` for pulumi: a background job (`cmd &` in a script) starts with SIGINT ignored, and so would
     pulumi's plugins; the engine's SIGINT at the end of a run would not stop them, and every run would wait their

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from scripts.pulumi_env import pulumi_env
+from scripts.pulumi_env import backend_in, pulumi_env
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / ".toolchain" / "bin"
@@ -18,9 +18,7 @@ pytestmark = pytest.mark.engine
 def engine(tmp_path):
     if not (BIN / "pulumi").exists():
         pytest.fail("the engine is not built: run `make toolchain` (make test does it first)")
-    # scripts/env.sh's backend, with its options, in a directory of the test's own
-    url = pulumi_env()["PULUMI_BACKEND_URL"].replace(f"file://{ROOT}/.state", f"file://{tmp_path / 'state'}")
-    env = pulumi_env(PULUMI_BACKEND_URL=url, PULUMI_CONFIG_PASSPHRASE="engine-test",
+    env = pulumi_env(PULUMI_BACKEND_URL=backend_in(tmp_path / "state"), PULUMI_CONFIG_PASSPHRASE="engine-test",
                      PULUMI_CONFIG_PASSPHRASE_FILE=None, PYTHONPATH=str(ROOT))
     (tmp_path / "state").mkdir()
     work = tmp_path / "program"
