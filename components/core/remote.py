@@ -27,10 +27,6 @@ from .scripts import template
 # its status or log, so `pulumi up` names the host, the service and why (a rerun after a fix restarts it again).
 # A service that runs and whose files the last write did not change is left alone (`changed` is empty).
 SETTLE = 3
-RUNNING = {
-    "systemd": "systemctl is-active --quiet {service}",
-    "supervisord": "[ \"$(supervisorctl status {service} | awk '{{print $2}}')\" = RUNNING ]",
-}
 RESTART = {
     "systemd": """systemctl restart {service} || true
 for i in $(seq {settle}); do sleep 1; systemctl is-failed --quiet {service} && break; done
@@ -40,11 +36,13 @@ if ! systemctl is-active --quiet {service}; then
   exit 1
 fi""",
     "supervisord": """py=$(sed -n '1s/^#! *//p' "$(command -v supervisorctl)")
-state=$($py - {service} <<'__supervisord_restart__' || true
+state=$($py - {service}{unless} <<'__supervisord_restart__' || true
 {supervisord_restart}
 __supervisord_restart__
 )
-if [ "$state" != RUNNING ]; then
+if [ "$state" = UNTOUCHED ]; then
+  echo {untouched}
+elif [ "$state" != RUNNING ]; then
   echo "{service} did not come back after its restart on $(hostname) ($state); the end of its log:" >&2
   supervisorctl tail {service} | tail -n 20 >&2 || true
   exit 1
@@ -54,11 +52,14 @@ fi""",
 
 def restart_script(service: str, manager: str, changed: list[str]) -> str:
     """Restart `service` unless it runs and none of `changed` (the paths its files' writes changed) is there."""
-    skip = "" if changed else (f"if {RUNNING[manager].format(service=q(service))}; then\n"
-                               f"  echo {q(service + ' runs and its files are unchanged: not restarted')}\n  exit 0\nfi\n")
-    # supervisord is asked over its XML-RPC without waiting (why: the comments of the script, left out of the step)
-    rpc = template("supervisord_restart.py") if manager == "supervisord" else ""
-    return skip + RESTART[manager].format(service=q(service), settle=SETTLE, supervisord_restart=rpc)
+    untouched = q(service + " runs and its files are unchanged: not restarted")
+    if manager == "systemd":
+        skip = "" if changed else (f"if systemctl is-active --quiet {q(service)}; then\n"
+                                   f"  echo {untouched}\n  exit 0\nfi\n")
+        return skip + RESTART[manager].format(service=q(service), settle=SETTLE)
+    # supervisord is asked over its XML-RPC, which also tells whether it runs (why: the script's comments, left out)
+    return RESTART[manager].format(service=q(service), unless="" if changed else " unless-running",
+                                   untouched=untouched, supervisord_restart=template("supervisord_restart.py"))
 
 
 # The script is read by bash from fd 3, so stdin stays free for content and secrets, and the script reads in a

@@ -4,6 +4,7 @@ against a real supervisord (Debian's, which lab/install.sh installs) in a tempor
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -58,24 +59,34 @@ PROGRAMS = {
 }
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture
-def supervisor():
+def supervisor(request):
     """A real supervisord with three programs, its config where supervisorctl finds it from the working directory
-    (a short one: a unix socket's path has at most 107 bytes)."""
+    (a short one: a unix socket's path has at most 107 bytes). Parametrized "inet": it listens on loopback instead,
+    with a password, as some operators' supervisord does."""
     tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="sv-"))
     programs = "".join(f"[program:{name}]\ncommand={cmd}\nstartsecs=1\nstartretries=0\nstopwaitsecs=2\n"
                        f"autostart={'false' if name == 'broken' else 'true'}\n\n" for name, cmd in PROGRAMS.items())
+    if getattr(request, "param", "unix") == "inet":
+        port, auth = free_port(), "username=ops\npassword=not-a-secret ; an inline comment, as Debian's config has"
+        server = (f"[inet_http_server]\nport=127.0.0.1:{port}\n{auth}\n\n"
+                  f"[supervisorctl]\nserverurl=http://127.0.0.1:{port}\n{auth}")
+    else:
+        sock = tmp_path / "supervisor.sock"
+        server = f"[unix_http_server]\nfile={sock}\n\n[supervisorctl]\nserverurl=unix://{sock}"
     (tmp_path / "supervisord.conf").write_text(f"""[supervisord]
 nodaemon=true
 logfile={tmp_path}/supervisord.log
 pidfile={tmp_path}/supervisord.pid
 childlogdir={tmp_path}
 
-[unix_http_server]
-file={tmp_path}/supervisor.sock
-
-[supervisorctl]
-serverurl=unix://{tmp_path}/supervisor.sock
+{server}
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
@@ -127,6 +138,19 @@ def test_supervisord_restarts_only_when_a_file_changed_or_the_program_is_down(su
     subprocess.run(["supervisorctl", "stop", "svc"], cwd=cwd, capture_output=True, timeout=20)
     r = restart(cwd, "svc", [])
     assert r.returncode == 0 and state(cwd, "svc")[0] == "RUNNING", (r.stdout, r.stderr)
+
+
+@needs_supervisord
+@pytest.mark.parametrize("supervisor", ["inet"], indirect=True)
+def test_supervisord_over_http_with_a_password(supervisor):
+    """The script reads supervisorctl's serverurl, username and password itself (it does not import supervisor)."""
+    cwd, _ = supervisor
+    before = state(cwd, "svc")
+    r = restart(cwd, "svc", [])
+    assert r.returncode == 0 and "not restarted" in r.stdout and state(cwd, "svc") == before, (r.stdout, r.stderr)
+    r = restart(cwd, "svc", ["/etc/svc.conf"])
+    after = state(cwd, "svc")
+    assert r.returncode == 0 and after[0] == "RUNNING" and after[1] != before[1], (r.stdout, r.stderr)
 
 
 @needs_supervisord
