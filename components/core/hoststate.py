@@ -47,9 +47,10 @@ ATTRS = ("owner", "group", "mode")
 
 
 def read_files_script(paths: list[str], dirs: list[str] = ()) -> str:
-    """Per file one line, `owner group mode sha256` or MISSING; then per directory `owner group mode` or MISSING."""
-    return "\n".join([*(f'f={shlex.quote(p)}\nif [ -f "$f" ]; then echo "$(stat -c "%U %G %a" "$f") '
-                        f'$(sha256sum < "$f" | cut -d" " -f1)"; else echo MISSING; fi' for p in paths),
+    """Per file one line, `owner group mode sha256 -` or MISSING; then per directory `owner group mode` or MISSING."""
+    # (sha256sum ends the line it prints with " -": two processes a file, no subshell)
+    return "\n".join([*(f'f={shlex.quote(p)}\nif [ -f "$f" ]; then stat --printf "%U %G %a " "$f"; sha256sum < "$f"; '
+                        f'else echo MISSING; fi' for p in paths),
                       *(f'd={shlex.quote(d)}\nif [ -d "$d" ]; then stat -c "%U %G %a" "$d"; else echo MISSING; fi'
                         for d in dirs)]) + "\n"
 

@@ -11,20 +11,21 @@ dir() {
 # put PATH OWNER GROUP MODE LENGTH STAT_MODE: the next LENGTH bytes of stdin (where several files' contents follow
 # each other) become PATH, atomically: a temporary file in PATH's directory, 0600 until it has its owner and mode,
 # renamed over PATH only when the content or the attributes differ, so a failed write (a full disk) leaves the old
-# file. Prints `changed PATH` or `unchanged PATH`: the restarts read it. The trap removes a temporary file that a
+# file. Each command is a process, and the lab's 8 computes write 130 files at once on 2 cores: an unchanged file
+# costs five. Prints `changed PATH` or `unchanged PATH`: the restarts read it. The trap removes a temporary file that a
 # failure left.
 put() {
   f=$1
-  d=$(dirname "$f")
-  [ -d "$d" ] || mkdir -p "$d"
+  d=${f%/*}
+  [ -d "${d:=/}" ] || mkdir -p "$d"
   tmp=$(mktemp "$d/.openstack-storage.XXXXXX")
   head -c "$5" > "$tmp"
-  chown "$2:$3" "$tmp"
-  chmod "$4" "$tmp"
   if [ -f "$f" ] && cmp -s "$tmp" "$f" && [ "$(stat -c %U:%G:%a "$f")" = "$2:$3:$6" ]; then
     rm -f "$tmp"
     echo "unchanged $f"
   else
+    chown "$2:$3" "$tmp"
+    chmod "$4" "$tmp"
     mv -f "$tmp" "$f"
     echo "changed $f"
   fi

@@ -106,11 +106,16 @@ def test_files_and_dirs_scripts_write_then_find_nothing_to_do_and_read_back(tmp_
     assert runs[0].stdout.count("changed ") == 3 and f"dir {tmp_path}/run/guests" in runs[0].stdout
     assert runs[1].stdout.split() == ["unchanged", files[0][0], "unchanged", files[1][0], "unchanged", files[2][0]]
     assert open(files[0][0], encoding="utf-8").read() == "héllo\n" and os.path.getsize(files[1][0]) == 0
+    os.chmod(files[1][0], 0o644)    # a mode changed by hand, the content as it was: put back
+    again = subprocess.run(["bash", "-c", "set -eu\n" + script], input="".join(c for _, c, *_ in files),
+                           capture_output=True, text=True)
+    assert again.stdout.split() == ["unchanged", files[0][0], "changed", files[1][0], "unchanged", files[2][0]]
+    assert os.stat(files[1][0]).st_mode & 0o777 == 0o600
     read = subprocess.run(["bash", "-c", hoststate.read_files_script([p for p, *_ in files] + [f"{tmp_path}/gone"],
                                                                      [d for d, *_ in dirs])],
                           capture_output=True, text=True).stdout.splitlines()
-    assert read == [f"root root 640 {sha256('héllo' + chr(10))}", f"root root 600 {sha256('')}",
-                    f"nobody nogroup 644 {sha256('x' + chr(10) * 1 + 'x' + chr(10) + 'x' + chr(10))}", "MISSING",
+    assert read == [f"root root 640 {sha256('héllo' + chr(10))}  -", f"root root 600 {sha256('')}  -",
+                    f"nobody nogroup 644 {sha256('x' + chr(10) * 1 + 'x' + chr(10) + 'x' + chr(10))}  -", "MISSING",
                     "nobody nogroup 755"]
 
 
