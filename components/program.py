@@ -190,13 +190,12 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
         brick_hosts = sorted({b.host for b in v.bricks})
         w.gluster[v.name] = w.add(GlusterVolume(f"gluster-volume-{v.name}", GlusterVolumeArgs(
             v, {h: hosts[h] for h in brick_hosts}, {h: cfg.hosts[h].address for h in brick_hosts},
-            exported=cfg.ganesha_export_of(v.name) is not None),
-            opts=pulumi.ResourceOptions(depends_on=[glusterd[h] for h in brick_hosts])))
+            exported=cfg.ganesha_export_of(v.name) is not None, glusterd=[glusterd[h] for h in brick_hosts])))
     for host in sorted({e.host for e in cfg.nfs_exports}):
         exports = [e for e in cfg.nfs_exports if e.host == host]
-        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(hosts[host], exports, p.files[host], manager),
-                                 opts=pulumi.ResourceOptions(depends_on=[w.gluster[e.gluster_volume]
-                                                                         for e in exports if e.gluster_volume])))
+        server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(
+            hosts[host], exports, p.files[host], manager,
+            volumes=[w.gluster[e.gluster_volume] for e in exports if e.gluster_volume])))
         for e in exports:
             w.nfs[e.name] = server
     computes = cfg.hosts_with("nova-compute")
@@ -211,8 +210,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", w.gluster[v.name]
         for h in computes:
             w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(
-                hosts[h], share, source, fstype, ids.agreed, p.files[h]),
-                opts=pulumi.ResourceOptions(depends_on=[store])), h)
+                hosts[h], share, source, fstype, ids.agreed, p.files[h], store=[store])), h)
     if cfg.migration:
         m = cfg.migration
         pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}

@@ -3,7 +3,7 @@ brick directories, trusted pool, create (distribute or replica), options, start.
 `volume start` exit 1, so every step checks `gluster volume info` first."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -43,6 +43,9 @@ class GlusterVolumeArgs:
     """Brick host -> address gluster knows it by (gluster refuses 127.0.0.1 and localhost)."""
     exported: bool = False
     """Exported through NFS-Ganesha."""
+    glusterd: list = field(default_factory=list)
+    """glusterd.vol and glusterd's restart on the brick hosts: the volume commands wait for them, the brick
+    directories do not."""
 
 
 def ensure_script(args: GlusterVolumeArgs) -> str:
@@ -81,7 +84,6 @@ fi
 
 
 class GlusterVolume(Component):
-    """`opts.depends_on`: glusterd.vol (and its restart) on the brick hosts."""
 
     def __init__(self, name: str, args: GlusterVolumeArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:gluster:Volume", name, opts)
@@ -93,5 +95,5 @@ class GlusterVolume(Component):
                            "\n".join(f"[ -d {q(p)} ] || mkdir -p {q(p)}" for p in paths), parent=self)
                        for host, paths in dirs.items()]
         self.volume = run(f"{name}-ensure", args.targets[v.bricks[0].host], ensure_script(args), parent=self,
-                          depends_on=self.bricks)
+                          depends_on=[*self.bricks, *args.glusterd])
         self.register_outputs({"name": v.name})

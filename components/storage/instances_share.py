@@ -3,7 +3,7 @@ every compute that shares it (checked, or aligned when the stack asks), then eac
 and the mount (idempotent), and the NFSv4 idmapd domain."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -91,6 +91,8 @@ class InstancesMountArgs:
     """IdAgreement.agreed: the mount waits for, and fails with, the uid/gid check."""
     files: dict[str, FileSpec]
     """The compute's rendered files (Plan.files): idmapd.conf with an idmap domain."""
+    store: list = field(default_factory=list)
+    """What serves `source` (the NFS server, the gluster volume): the mount waits for it, idmapd.conf does not."""
 
 
 def mount_script(a: InstancesMountArgs) -> str:
@@ -121,5 +123,5 @@ class InstancesMount(Component):
         if IDMAPD_CONF in args.files:
             self.idmapd = write_files(f"{name}-idmapd", args.target, [args.files[IDMAPD_CONF].row()], parent=self)
         self.mount = run(f"{name}-mount", args.target, mount_script(args), parent=self,
-                         triggers=[args.agreed], depends_on=[self.idmapd] if self.idmapd else [])
+                         triggers=[args.agreed], depends_on=[*([self.idmapd] if self.idmapd else []), *args.store])
         self.finish(host=args.target.host, files=[self.idmapd])

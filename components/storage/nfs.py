@@ -5,7 +5,7 @@ the stack opted out by name."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -43,10 +43,12 @@ class NfsServerArgs:
     files: dict[str, FileSpec]
     """The host's rendered files (Plan.files): ganesha.conf and the kernel exports among them."""
     manager: str
+    volumes: list = field(default_factory=list)
+    """The gluster volumes it exports: ganesha restarts once they (and the export directories) are there; its
+    files need not wait."""
 
 
 class NfsServer(Component):
-    """`opts.depends_on`: the gluster volumes it exports."""
 
     def __init__(self, name: str, args: NfsServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:nfs:Server", name, opts)
@@ -61,7 +63,8 @@ class NfsServer(Component):
         self.ganesha = None
         if ganesha:
             self.ganesha = ServiceConfig(f"{name}-ganesha", ServiceConfigArgs(
-                args.target, [args.files[GANESHA_CONF]], args.manager), opts=self.child(*after))
+                args.target, [args.files[GANESHA_CONF]], args.manager, restart_after=[*after, *args.volumes]),
+                opts=self.child())
         kernel = [e for e in args.exports if e.server == "kernel"]
         specs = [args.files[kernel_exports_path(e)] for e in kernel]
         self.exports = [write_files(f"{name}-exports-{e.name}", args.target, [spec.row()], parent=self,

@@ -72,16 +72,28 @@ def test_order_gluster_export_cinder_restart_and_export_mount_nova(monitor, shar
 
     def check(_):
         # the services restart once the storage their config points at is there; their files need not wait for it
-        chain = ["storage1-glusterd-file", "gluster-volume-cinder-vol-ensure", "storage2-nfs-ganesha-file",
-                 "controller1-cinder-config-restart-cinder-volume"]
+        chain = ["storage1-glusterd-file", "storage1-glusterd-restart-glusterd", "gluster-volume-cinder-vol-ensure",
+                 "storage2-nfs-ganesha-restart-nfs-ganesha", "controller1-cinder-config-restart-cinder-volume"]
         for later, earlier in zip(chain[1:], chain):
             assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
         gv = script(monitor, "gluster-volume-cinder-vol-ensure")
         assert gv.index("volume create") < gv.index("ensure storage.owner-uid 165") < gv.index("volume start")
-        assert monitor.depends_on("gluster-volume-cinder-vol-ensure", "gluster-volume-cinder-vol-bricks-storage2")
-        chain = ["storage2-nfs-ganesha-file", "compute1-instances-mount", "compute1-nova-config-restart-nova-compute"]
+        for host in ("storage1", "storage2"):
+            assert monitor.depends_on("gluster-volume-cinder-vol-ensure", f"{host}-glusterd-restart-glusterd")
+            assert monitor.depends_on("gluster-volume-cinder-vol-ensure", f"gluster-volume-cinder-vol-bricks-{host}")
+        assert monitor.depends_on("storage2-nfs-ganesha-restart-nfs-ganesha", "storage2-nfs-ganesha-file")
+        assert monitor.depends_on("storage2-nfs-ganesha-restart-nfs-ganesha", "storage2-nfs-dirs")
+        chain = ["storage2-nfs-ganesha-restart-nfs-ganesha", "compute1-instances-mount",
+                 "compute1-nova-config-restart-nova-compute"]
         for later, earlier in zip(chain[1:], chain):
             assert monitor.depends_on(later, earlier), f"{later} does not wait for {earlier}"
+        assert monitor.depends_on("compute1-instances-mount", "compute1-instances-idmapd")
+        # what writes files or makes directories runs at once: a chain of steps is a chain of engine round trips
+        for step, earlier in (("gluster-volume-cinder-vol-bricks-storage1", "storage1-glusterd-file"),
+                              ("storage2-nfs-ganesha-file", "gluster-volume-cinder-vol-ensure"),
+                              ("storage2-nfs-dirs", "gluster-volume-cinder-vol-ensure"),
+                              ("compute1-instances-idmapd", "storage2-nfs-ganesha-file")):
+            assert not monitor.depends_on(step, earlier), f"{step} waits for {earlier}"
         assert monitor.depends_on("compute1-nova-config-restart-nova-compute", "compute1-nova-config-file")
         # virsh waits for libvirtd's restart on its new config and certificates, not for the instances mount
         assert monitor.depends_on("compute1-libvirt-secret-set", "compute1-migration-libvirt-restart-libvirtd")
