@@ -84,6 +84,7 @@ fi
 
 
 class GlusterVolume(Component):
+    """Brick directories on the brick hosts, then the pool and volume commands on the first (after `args.glusterd`)."""
 
     def __init__(self, name: str, args: GlusterVolumeArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:gluster:Volume", name, opts)

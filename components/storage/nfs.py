@@ -49,6 +49,7 @@ class NfsServerArgs:
 
 
 class NfsServer(Component):
+    """Export directories; ganesha.conf, restarted once they and `args.volumes` are there; or kernel exports."""
 
     def __init__(self, name: str, args: NfsServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:nfs:Server", name, opts)
