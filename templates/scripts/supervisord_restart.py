@@ -19,14 +19,19 @@ CONFIGS = ("supervisord.conf", "etc/supervisord.conf", "/etc/supervisord.conf", 
 
 
 def server():
-    """As supervisorctl connects: [supervisorctl] serverurl, username and password of the first config found."""
-    conf = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"))
+    """As supervisorctl connects: [supervisorctl] serverurl, username and password of the first config found, read
+    as supervisor reads them (a repeated key is no error, %(here)s and %(ENV_X)s expand)."""
+    conf = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
     found = next((p for p in CONFIGS if os.path.exists(p)), None)
     conf.read(found or [])
-    get = lambda key: conf.get("supervisorctl", key, fallback=None)   # noqa: E731
-    here = os.path.dirname(os.path.abspath(found or ""))
-    url = (get("serverurl") or "http://localhost:9001").replace("%(here)s", here)
-    return ServerProxy("http://127.0.0.1", SupervisorTransport(get("username"), get("password"), url)).supervisor
+    expansions = {"here": os.path.dirname(os.path.abspath(found or "")),
+                  **{f"ENV_{k}": v for k, v in os.environ.items()}}
+
+    def get(key: str, default: str = None):
+        value = conf.get("supervisorctl", key, fallback=default)
+        return value % expansions if value else None
+    return ServerProxy("http://127.0.0.1", SupervisorTransport(
+        get("username"), get("password"), get("serverurl", "http://localhost:9001"))).supervisor
 
 
 name = sys.argv[1]

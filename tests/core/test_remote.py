@@ -74,7 +74,10 @@ def supervisor(request):
     programs = "".join(f"[program:{name}]\ncommand={cmd}\nstartsecs=1\nstartretries=0\nstopwaitsecs=2\n"
                        f"autostart={'false' if name == 'broken' else 'true'}\n\n" for name, cmd in PROGRAMS.items())
     if getattr(request, "param", "unix") == "inet":
-        port, auth = free_port(), "username=ops\npassword=not-a-secret ; an inline comment, as Debian's config has"
+        # as supervisord reads them: an inline comment (Debian's config has them), a repeated key (the last one
+        # counts), an environment variable
+        request.getfixturevalue("monkeypatch").setenv("SV_TEST_PASSWORD", "not-a-secret")
+        port, auth = free_port(), "username=nobody\nusername=ops\npassword=%(ENV_SV_TEST_PASSWORD)s ; a test's"
         server = (f"[inet_http_server]\nport=127.0.0.1:{port}\n{auth}\n\n"
                   f"[supervisorctl]\nserverurl=http://127.0.0.1:{port}\n{auth}")
     else:
