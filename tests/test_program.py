@@ -270,12 +270,13 @@ def test_pool_and_client_scripts_check_state_first(monitor, dev):
         assert "ensure pg_autoscale_mode on" in img and "ensure pg_num" not in img
         assert "rbd pool init" in img and "ensure size 3" in img
         cinder = script(monitor.named("ceph-client-cinder-ensure"))
-        assert cinder.index("ceph auth get \"$c\"") < cinder.index("auth get-or-create")
+        assert cinder.index('mon "auth get" entity="$c"') < cinder.index("auth get-or-create")
         # every ceph and rbd call is bounded and names the monitors when they do not answer
         for body in (vol, img, cinder):
             assert "ceph() { bounded \"ceph $*\" ceph --cluster ceph --connect-timeout 20 \"$@\"; }" in body
             assert "the Ceph monitors (203.0.113.30) did not answer within 20 s" in body
-            assert body.index("bounded()") < body.index("ceph osd pool ls detail" if body is not cinder else "ceph auth")
+            assert "mon() {" in body and "bounded \"ceph $1 ${a[*]#*=}\" $(sed" in body
+            assert body.index("bounded()") < body.index('mon "osd pool ls"' if body is not cinder else 'mon "auth get"')
         assert "ceph auth caps \"$c\" mon 'profile rbd' osd 'profile rbd-read-only pool=images, " \
                "profile rbd pool=vms, profile rbd pool=volumes' mgr 'profile rbd pool=vms, profile rbd pool=volumes'" in cinder
         assert "allow class-read" not in cinder and "allow rwx" not in cinder

@@ -29,14 +29,13 @@ def ensure_script(cli: str, c: config.CephClient) -> str:
     caps = c.cap_strings()
     cap_args = " ".join(f"{k} {q(v)}" for k, v in caps.items())
     want = "\n".join(f"{k}={v}" for k, v in sorted(caps.items()))
-    # Only the key reaches stdout (it becomes a secret output); everything else goes to stderr or nowhere. One `ceph`
-    # call when the user is as wanted: each starts a Python CLI and a monitor session (about 0.2 s of a core), and
-    # the key comes with the caps.
+    # Only the key reaches stdout (it becomes a secret output); everything else goes to stderr or nowhere. One read
+    # when the user is as wanted (through librados: `mon` of config.Ceph.cli), and the key comes with the caps.
     return f"""
 {cli}
 {prelude("caps_lines")}
 c={q("client." + c.name)}
-if out=$(ceph auth get "$c" 2>/dev/null); then
+if out=$(mon "auth get" entity="$c" 2>/dev/null); then
   if [ "$(printf '%s\\n' "$out" | caps_lines)" != {q(want)} ]; then
     ceph auth caps "$c" {cap_args} >/dev/null
     echo "reconciled caps of $c" >&2

@@ -30,19 +30,19 @@ def ensure_script(cli: str, p: config.CephPool) -> str:
         if value is not None:
             settings[key] = value
     lines = "\n".join(f"ensure {q(k)} {q(v)}" for k, v in settings.items())
-    # One `ceph osd pool ls detail` (a Python CLI and a monitor session, about 0.2 s of a core) tells whether the pool
-    # exists, its pg_num target, autoscale mode, sizes and applications; only crush_rule (a name there, an id in
-    # the detail) and target_size_ratio take a call of their own.
+    # One `osd pool ls detail` (through librados: `mon` of config.Ceph.cli) tells whether the pool exists, its pg_num
+    # target, autoscale mode, sizes and applications; only crush_rule (a name there, an id in the detail) and
+    # target_size_ratio take a call of their own. Changes go through the `ceph` CLI, which checks their arguments.
     return f"""
 {cli}
 p={q(p.name)}
 line() {{ awk -v p="'$p'" '$3 == p' <<<"$1"; }}
-all=$(ceph osd pool ls detail)      # (a cluster that does not answer stops the step here, not in a pipe)
+all=$(mon "osd pool ls" detail=detail)      # (a cluster that does not answer stops the step here, not in a pipe)
 detail=$(line "$all")
 if [ -z "$detail" ]; then
   ceph osd pool create "$p" {p.pg_num or ""}
   echo "created pool $p"
-  all=$(ceph osd pool ls detail)
+  all=$(mon "osd pool ls" detail=detail)
   detail=$(line "$all")
 fi
 field() {{ printf '%s\\n' "$detail" | awk -v k="$1" '{{ for (i = 1; i < NF; i++) if ($i == k) {{ print $(i + 1); exit }} }}'; }}
@@ -52,7 +52,7 @@ get() {{
     pg_num) t=$(field pg_num_target); echo "${{t:-$(field pg_num)}}" ;;
     pg_autoscale_mode) field autoscale_mode ;;
     size|min_size) field "$1" ;;
-    *) ceph osd pool get "$p" "$1" | sed 's/^[^:]*: //' ;;
+    *) mon "osd pool get" pool="$p" var="$1" | sed 's/^[^:]*: //' ;;
   esac
 }}
 ensure() {{

@@ -175,7 +175,7 @@ def caps_script(cli: str, client: str) -> str:
     return f"""{cli}
 {prelude("caps_lines")}
 rc=0
-out=$(ceph auth get {shlex.quote("client." + client)}) || rc=$?
+out=$(mon "auth get" entity={shlex.quote("client." + client)}) || rc=$?
 [ "$rc" -eq 2 ] && exit 0
 [ "$rc" -eq 0 ] || exit "$rc"
 printf '%s\\n' "$out" | caps_lines
@@ -207,8 +207,10 @@ class CephClientProvider(ResourceProvider):
         return DiffResult(changes=bool(changed or replaces), replaces=replaces, delete_before_replace=False)
 
     def read(self, id_: str, props: dict) -> ReadResult:
-        # (a state written before `cli` existed reads with a plain, unbounded ceph)
+        # (a state written before `cli` existed reads with a plain, unbounded ceph; one before its `mon`, through ceph)
         cli = props.get("cli") or f'ceph() {{ command ceph --cluster {shlex.quote(props["cluster"])} "$@"; }}'
+        if "mon()" not in cli:
+            cli += '\nmon() { local a=("${@:2}"); ceph $1 "${a[@]#*=}"; }'
         out = checked(props["connection"], caps_script(cli, props["name"]), what="reading caps")
         caps = parse_caps(out)
         if not caps:

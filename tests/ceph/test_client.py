@@ -1,5 +1,5 @@
 """The cephx user's ensure script (components/ceph/client.py), run by bash against a `ceph` stand-in that records
-its calls and answers as a cluster would: the real script on a real cluster is in tests/test_lab.py."""
+its calls and answers as a cluster would (and a `mon` stand-in for the read): the real script on a real cluster is in tests/test_lab.py."""
 import subprocess
 
 from components.ceph.client import ensure_script
@@ -13,11 +13,16 @@ KEYRING = """[client.cinder]
 \tcaps osd = "profile rbd-read-only pool=images, profile rbd pool=volumes"
 """
 STUB = """
+mon() {
+  echo "mon $*" >> "$CALLS"
+  case "$1" in
+    "auth get") [ -f "$HAVE" ] || { echo "Error ENOENT: failed to find ${2#entity=} in keyring" >&2; return 2; }
+                cat "$HAVE" ;;
+  esac
+}
 ceph() {
   echo "$*" >> "$CALLS"
   case "$1 $2" in
-    "auth get") [ -f "$HAVE" ] || { echo "Error ENOENT: failed to find $3 in keyring" >&2; return 2; }
-                echo "exported keyring for $3" >&2; cat "$HAVE" ;;
     "auth get-or-create") printf '[client.cinder]\\n\\tkey = AQBuZXcta2V5LTAwMDAwMDAwMDAwMDAwMDA=\\n' ;;
     "auth caps") echo "updated caps for $3" >&2 ;;
   esac
@@ -38,19 +43,19 @@ def run(tmp_path, have):
 def test_a_user_as_wanted_costs_one_call_and_prints_only_its_key(tmp_path):
     out, err, calls = run(tmp_path, KEYRING)
     assert out == "AQBkZXRlcm1pbmlzdGljLWtleS0wMDAwMDAwMA==\n"
-    assert calls == ["auth get client.cinder"]
+    assert calls == ["mon auth get entity=client.cinder"]
     assert "reconciled" not in err and "created" not in err
 
 
 def test_caps_changed_by_hand_are_put_back_and_the_key_kept(tmp_path):
     out, err, calls = run(tmp_path, KEYRING.replace('"profile rbd-read-only pool=images, ', '"allow rwx, '))
     assert out == "AQBkZXRlcm1pbmlzdGljLWtleS0wMDAwMDAwMA==\n"
-    assert calls[0] == "auth get client.cinder" and calls[1].startswith("auth caps client.cinder mon profile rbd osd ")
+    assert calls[0] == "mon auth get entity=client.cinder" and calls[1].startswith("auth caps client.cinder mon profile rbd osd ")
     assert len(calls) == 2 and "reconciled caps of client.cinder" in err
 
 
 def test_a_missing_user_is_created_and_its_new_key_printed(tmp_path):
     out, err, calls = run(tmp_path, None)
     assert out == "AQBuZXcta2V5LTAwMDAwMDAwMDAwMDAwMDA=\n"
-    assert [c.split()[:3] for c in calls] == [["auth", "get", "client.cinder"], ["auth", "get-or-create", "client.cinder"]]
+    assert [c.split()[:3] for c in calls] == [["mon", "auth", "get"], ["auth", "get-or-create", "client.cinder"]]
     assert "created client.cinder" in err

@@ -64,6 +64,25 @@ def test_caps_read_back_and_diffed():
         assert CephClientProvider().read("client.glance", props).outs["actual_caps"] == {"mon": "allow r"}
 
 
+def test_a_state_from_before_mon_reads_caps_through_its_ceph(tmp_path, monkeypatch):
+    """A cephx user's state written before config.Ceph.cli had `mon` holds a `cli` with `ceph` only: its refresh
+    reads the caps through that `ceph` (`ceph auth get client.glance`), and a missing user still reads as gone."""
+    import subprocess
+
+    def bash(_conn, script, stdin=""):
+        r = subprocess.run(["bash", "-c", script], input=stdin, capture_output=True, text=True, timeout=30)
+        return r.returncode, r.stdout, r.stderr
+    old_cli = ('ceph() { echo "$*" >> "$CALLS"; [ "$*" = "auth get client.glance" ] || return 2; '
+               "printf '[client.glance]\\n\\tcaps mon = \"profile rbd\"\\n'; }")
+    props = {"connection": CONN, "cluster": "ceph", "cli": old_cli, "caps": {}, "script": "s"}
+    monkeypatch.setenv("CALLS", str(tmp_path / "calls"))
+    with mock.patch.object(ssh, "ssh", side_effect=bash):
+        assert CephClientProvider().read("client.glance", {**props, "name": "glance"}).outs["actual_caps"] == {
+            "mon": "profile rbd"}
+        assert CephClientProvider().read("client.gone", {**props, "name": "gone"}).id is None
+    assert (tmp_path / "calls").read_text().splitlines() == ["auth get client.glance", "auth get client.gone"]
+
+
 def test_file_diff_with_content_not_yet_known_is_a_change():
     from pulumi.output import Unknown  # what a preview hands the provider for a pending output
     assert RemoteFilesProvider().diff("id", written(), {**files(), "contents": Unknown()}).changes
@@ -120,14 +139,15 @@ def test_files_and_dirs_scripts_write_then_find_nothing_to_do_and_read_back(tmp_
 
 
 def test_caps_read_script_against_a_stand_in_ceph():
-    """The read script of a cephx user, run here with a stand-in `ceph`: caps as the ensure step compares them, an
+    """The read script of a cephx user, run here with a stand-in `mon`: caps as the ensure step compares them, an
     absent user (ENOENT, exit 2) reads as nothing, and a cluster that fails otherwise fails the read."""
     import os
     import subprocess
     from components.core.hoststate import caps_script
     out = ('[client.glance]\n\tkey = AQ==\n\tcaps mon = "profile rbd"\n\tcaps osd = "profile rbd pool=images"\n'
            '\tcaps mgr = "profile rbd pool=images"\n')
-    fake = 'ceph() { case "$3" in client.glance) printf "%s" "$OUT" ;; client.gone) return 2 ;; *) return 110 ;; esac; }'
+    fake = ('mon() { [ "$1" = "auth get" ] || return 1; case "$2" in entity=client.glance) printf "%s" "$OUT" ;; '
+            'entity=client.gone) return 2 ;; *) return 110 ;; esac; }')
     runs = {c: subprocess.run(["bash", "-c", caps_script(fake, c)], capture_output=True, text=True,
                               env={**os.environ, "OUT": out}) for c in ("glance", "gone", "hung")}
     assert runs["glance"].returncode == 0
