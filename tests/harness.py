@@ -119,7 +119,7 @@ class Mocks(pulumi.runtime.Mocks):
         if kind == "ceph-client":
             outputs["key"] = fake_key(plain(args.inputs["name"])) + "\n"
         if kind in ("ca", "certificates"):    # what the providers make, made the same way
-            from components.libvirt.pki import CaProvider, CertsProvider
+            from components.libvirt.certs import CaProvider, CertsProvider
             provider = CaProvider() if kind == "ca" else CertsProvider()
             outputs = provider.create(plain(args.inputs)).outs
         return f"{args.name}-id", outputs

@@ -5,14 +5,13 @@ from __future__ import annotations
 import configparser
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
 
 from ..config import ConfigError
+from .scripts import TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HEADER = "# Managed by openstack-storage (pulumi up); edits here are overwritten."
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
-from .render import TEMPLATES
+# Here, not in render.py: the provider process imports this module (hoststate.py's scripts) and render.py would
+# bring jinja2 and the config models with it.
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 @functools.cache

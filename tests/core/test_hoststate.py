@@ -167,7 +167,7 @@ def test_a_stack_from_before_grouped_files_can_still_refresh_and_drop_its_file_r
     old = {"connection": CONN, "path": "/etc/x", "content": "a\n", "owner": "root", "group": "root", "mode": "0644",
            "sha256": sha256("a\n")}
     for module, cls in (("components.core.hoststate", "RemoteFileProvider"),
-                        ("components.libvirt.pki", "CertProvider")):
+                        ("components.libvirt.certs", "CertProvider")):
         pickled = base64.b64decode(serialize_provider(getattr(importlib.import_module(module), cls)()))
         assert module.encode() in pickled and cls.encode() in pickled      # by reference, as old states hold it
         provider = dill.loads(pickled)

@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from components.libvirt.pki import CertsProvider, issue, make_ca
+from components.libvirt.certs import CertsProvider, issue, make_ca
 from components.core.remote import sha256
 from harness import config_error, deploy, files_on, is_secret, plain, plan, script, settled, text
 
