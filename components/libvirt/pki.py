@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pulumi
 
 from ..core.base import Component
-from ..core.remote import Target, write_files
-# the providers stay importable here: states written before certs.py name this module
+# The providers stay importable here: a state written before certs.py names this module, and the provider process
+# imports it for them. So what only the component needs (remote.py: pulumi_command and the config models) is
+# imported when a component is made.
 from .certs import CaProvider, CertificateAuthority, CertProvider, Certificates, CertsProvider  # noqa: F401
+
+if TYPE_CHECKING:
+    from ..core.remote import Target
 
 CA_PATH = "/etc/pki/CA/cacert.pem"
 LIBVIRT_DIR = "/etc/pki/libvirt"
@@ -70,6 +74,7 @@ class LibvirtPki(Component):
                       (f"{QEMU_DIR}/server-key.pem", s_key, args.qemu_group, "0640"),
                       (f"{QEMU_DIR}/client-cert.pem", c_cert, "root", "0644"),
                       (f"{QEMU_DIR}/client-key.pem", c_key, args.qemu_group, "0640")]
+        from ..core.remote import write_files
         self.files = write_files(f"{name}-files", args.target,
                                  [(path, content, "root", group, mode) for path, content, group, mode in files],
                                  parent=self)
