@@ -35,14 +35,18 @@ def ensure_script(cli: str, c: config.CephClient) -> str:
 {cli}
 {prelude("caps_lines")}
 c={q("client." + c.name)}
-if out=$(mon "auth get" entity="$c" 2>/dev/null); then
+rc=0
+out=$(mon "auth get" entity="$c") || rc=$?
+if [ "$rc" -eq 0 ]; then
   if [ "$(printf '%s\\n' "$out" | caps_lines)" != {q(want)} ]; then
     ceph auth caps "$c" {cap_args} >/dev/null
     echo "reconciled caps of $c" >&2
   fi
-else
+elif [ "$rc" -eq 2 ]; then     # ENOENT; any other failure (monitors, librados) is no reason to make a user
   out=$(ceph auth get-or-create "$c" {cap_args})
   echo "created $c" >&2
+else
+  exit "$rc"
 fi
 printf '%s\\n' "$out" | sed -n 's/^[[:space:]]*key = //p'
 """

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import Field, field_validator, model_validator
 
 from ..core import formats
+from ..core.scripts import template
 from .base import Mode, Model, Name, Role, Scalar
 
 
@@ -128,7 +129,6 @@ class Ceph(Model):
         command through librados with the interpreter of `ceph` (templates/scripts/ceph_mon.py), for the reads every
         run makes: `mon 'auth get' entity=client.cinder` answers as `ceph auth get client.cinder` for a quarter of
         its CPU."""
-        from ..core.scripts import template      # (core imports config)
         t, mons = self.connect_timeout, ", ".join(self.mon_host)
         return f"""bounded() {{
   local rc=0 err

@@ -170,7 +170,7 @@ class RemoteFileProvider(ResourceProvider):
 
 def caps_script(cli: str, client: str) -> str:
     """The user's caps as `kind=caps` lines; nothing when the user does not exist (ENOENT, exit 2). A cluster that
-    does not answer fails the read (the bounded `ceph` of `cli` names its monitors) instead of looking like a
+    does not answer fails the read (the bounded `mon` of `cli` names its monitors) instead of looking like a
     deleted user."""
     return f"""{cli}
 {prelude("caps_lines")}

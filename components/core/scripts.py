@@ -1,6 +1,7 @@
 """The scripts kept in templates/scripts/: the bash functions the program's scripts share (prelude.sh) and the
-scripts a step runs whole (supervisord's restart). Their comments are for the reader of the template and are left
-out of what runs: every step's script is kept in the Pulumi state, and a function no script calls is too."""
+scripts a step runs whole (supervisord's restart, a Ceph monitor command). Their comments are for the reader of the
+template and are left out of what runs: every step's script is kept in the Pulumi state, and a function no script
+calls is too."""
 from __future__ import annotations
 
 import functools

@@ -1,5 +1,6 @@
-"""The cephx user's ensure script (components/ceph/client.py), run by bash against a `ceph` stand-in that records
-its calls and answers as a cluster would (and a `mon` stand-in for the read): the real script on a real cluster is in tests/test_lab.py."""
+"""The cephx user's ensure script (components/ceph/client.py), run by bash against `mon` (the read) and `ceph`
+stand-ins that record their calls and answer as a cluster would: the real script on a real cluster is in
+tests/test_lab.py."""
 import subprocess
 
 from components.ceph.client import ensure_script
@@ -59,3 +60,16 @@ def test_a_missing_user_is_created_and_its_new_key_printed(tmp_path):
     assert out == "AQBuZXcta2V5LTAwMDAwMDAwMDAwMDAwMDA=\n"
     assert [c.split()[:3] for c in calls] == [["mon", "auth", "get"], ["auth", "get-or-create", "client.cinder"]]
     assert "created client.cinder" in err
+
+
+def test_a_cluster_that_fails_otherwise_makes_no_user(tmp_path):
+    # not ENOENT: the monitors or librados failed, and the user may well exist
+    calls = tmp_path / "calls"
+    down = '[ -z "${DOWN:-}" ] || { echo down >&2; return 110; }\n                [ -f "$HAVE" ]'
+    stub = STUB.replace('[ -f "$HAVE" ]', down, 1)
+    assert stub != STUB
+    env = {"PATH": "/usr/bin:/bin", "CALLS": str(calls), "HAVE": str(tmp_path / "none"), "DOWN": "1"}
+    r = subprocess.run(["bash", "-eu", "-c", stub + ensure_script("", CLIENT)], capture_output=True, text=True,
+                       env=env, timeout=30)
+    assert r.returncode == 110 and r.stdout == "" and "down" in r.stderr
+    assert calls.read_text().splitlines() == ["mon auth get entity=client.cinder"]

@@ -1,6 +1,6 @@
 """The pool's ensure script (components/ceph/pool.py), run by bash against `mon` (reads), `ceph` (changes) and `rbd`
-stand-ins that record their calls and answer from an `osd pool ls detail` text as Ceph prints it; the real script on a real cluster is in
-tests/test_lab.py."""
+stand-ins that record their calls and answer from an `osd pool ls detail` text as Ceph prints it; the real script
+on a real cluster is in tests/test_lab.py."""
 import subprocess
 
 from components.ceph.pool import ensure_script

@@ -138,7 +138,7 @@ def test_files_and_dirs_scripts_write_then_find_nothing_to_do_and_read_back(tmp_
                     "nobody nogroup 755"]
 
 
-def test_caps_read_script_against_a_stand_in_ceph():
+def test_caps_read_script_against_a_stand_in_mon():
     """The read script of a cephx user, run here with a stand-in `mon`: caps as the ensure step compares them, an
     absent user (ENOENT, exit 2) reads as nothing, and a cluster that fails otherwise fails the read."""
     import os
