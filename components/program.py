@@ -148,12 +148,12 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
 
 def _ceph(p: Plan, w: _Wiring) -> dict:
     cfg, ceph, hosts = p.cfg, p.cfg.ceph, w.hosts
-    admin = hosts[ceph.admin_host]
-    pools = {pl.name: w.add(CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, ceph.cli(), pl)))
+    admin, cli = hosts[ceph.admin_host], ceph.cli()
+    pools = {pl.name: w.add(CephPool(f"ceph-pool-{pl.name}", CephPoolArgs(admin, cli, pl)))
              for pl in ceph.pools}
     # A cephx user's caps name its pools as text, so the keys are made while the pools are; the services that use a
     # pool start after it (in their host's `ready`).
-    clients = {c.name: w.add(CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, ceph.cli(), c)))
+    clients = {c.name: w.add(CephClient(f"ceph-client-{c.name}", CephClientArgs(admin, ceph.cluster, cli, c)))
                for c in ceph.clients}
     caps = {c.name: c.caps for c in ceph.clients}
     computes = set(cfg.hosts_with("nova-compute"))
