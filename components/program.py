@@ -107,8 +107,11 @@ class _Wiring:
     nfs: dict[str, pulumi.Resource] = field(default_factory=dict)
     """NFS export name -> the component of the server that exports it."""
     migration: dict[str, pulumi.Resource] = field(default_factory=dict)
-    """compute -> its LiveMigration, what configures and restarts its libvirtd: virsh comes after it, and nova-compute
-    restarts when its files (`.libvirt.written`) change."""
+    """compute -> its LiveMigration, what configures and restarts its libvirtd: nova-compute restarts when its files
+    (`.libvirt.written`) change."""
+    secrets: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """compute -> its LibvirtSecret: virsh defines the secret in the running libvirtd, and libvirtd's restart (which
+    keeps the persistent secret) waits for it, so virsh never runs while libvirtd restarts."""
     created: list = field(default_factory=list)
 
     def add(self, component, host: Optional[str] = None):
@@ -129,9 +132,9 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
     w = _Wiring(cfg, targets(cfg, secrets["ssh_private_key"], secrets.get("ssh_proxy_private_key")),
                 ready={h: [] for h in cfg.hosts})
     clients = _ceph(p, w) if cfg.ceph else {}
-    _shared_storage(p, w, secrets)
-    if clients:   # virsh needs libvirtd: after its config, certificates and restart (in _shared_storage)
+    if clients:   # before _shared_storage: libvirtd's restart there waits for virsh (w.secrets)
         _libvirt_secrets(p, w, clients)
+    _shared_storage(p, w, secrets)
     _services(p, w)
     ids = {}
     if cfg.openstack:
@@ -173,10 +176,9 @@ def _libvirt_secrets(p: Plan, w: _Wiring, clients: dict) -> None:
     secret_client = cfg.libvirt_client()
     if secret_client:
         for host in sorted(cfg.hosts_with("nova-compute")):
-            w.add(LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
+            w.secrets[host] = w.add(LibvirtSecret(f"{host}-libvirt-secret", LibvirtSecretArgs(
                 hosts[host], str(ceph.libvirt_secret_uuid), f"{ceph.cluster}.client.{secret_client} secret",
-                clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None),
-                opts=pulumi.ResourceOptions(depends_on=[w.migration[host]] if host in w.migration else [])), host)
+                clients[secret_client].key, cfg.nova.libvirt_uri if cfg.nova else None)), host)
 
 
 def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Output]]) -> None:
@@ -221,7 +223,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
                 days=m.cert_days)), h)
             mig = w.add(LiveMigration(f"{h}-migration", MigrationArgs(
                 hosts[h], m, pinned, p.files[h], manager, nova_ssh_key=secrets.get("nova_ssh_private_key"),
-                pki=pki or None)), h)
+                pki=pki or None, restart_after=[w.secrets[h]] if h in w.secrets else [])), h)
             w.migration[h] = mig
     lvm = cfg.backends("lvm")
     for h in cfg.hosts_with("cinder-volume") if lvm else []:

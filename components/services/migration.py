@@ -3,7 +3,7 @@ through the named opt-in), qemu.conf `dynamic_ownership = 0` when instances live
 computes in /etc/hosts, and SSH between nova users with pinned known_hosts."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -76,6 +76,8 @@ class MigrationArgs:
     pki: Optional[LibvirtPki] = None
     """With transport tls: this compute's certificates, in place before libvirtd restarts (and again when they
     change)."""
+    restart_after: list = field(default_factory=list)
+    """What runs against the running libvirtd before its restart (the libvirt secret's virsh)."""
 
 
 class LiveMigration(Component):
@@ -87,7 +89,8 @@ class LiveMigration(Component):
         # libvirtd.conf names the certificates, but only its restart reads them: the file is written at once, the
         # restart waits for the certificates' files (`reads`), as a service's restart waits for its keyrings
         self.libvirt = LibvirtConfig(f"{name}-libvirt", ServiceConfigArgs(
-            args.target, files, args.manager, reads=[p.files for p in pki]), opts=self.child())
+            args.target, files, args.manager, reads=[p.files for p in pki], restart_after=args.restart_after),
+            opts=self.child())
         self.socket = None
         if args.manager == "systemd" and m.transport in SOCKET:
             # with socket activation, libvirtd listens through these units, not through a --listen flag

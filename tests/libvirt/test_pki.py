@@ -90,10 +90,15 @@ def test_libvirtd_restarts_after_its_certificates_and_when_they_change(monitor, 
         # libvirtd.conf itself is written without waiting for them: only the restart reads the certificates
         assert not monitor.depends_on("compute1-migration-libvirt-file", "compute1-libvirt-pki-files")
         assert not monitor.depends_on("compute1-migration-libvirt-file", "compute1-libvirt-pki-certs")
-        # virsh secret-set needs libvirtd up: never while it restarts (the lab saw "Failed to connect socket")
+        # virsh secret-set needs libvirtd up: never while it restarts (the lab saw "Failed to connect socket"). It
+        # runs first, against the running libvirtd, which keeps the persistent secret across the restart; the
+        # restart waits for it, and nova-compute's for both
         for h in ("compute1", "compute2"):
-            assert monitor.depends_on(f"{h}-libvirt-secret-set", f"{h}-migration-libvirt-restart-libvirtd"), h
-        assert not monitor.depends_on("compute1-libvirt-secret-set", "compute2-migration-libvirt-restart-libvirtd")
+            assert monitor.depends_on(f"{h}-migration-libvirt-restart-libvirtd", f"{h}-libvirt-secret-set"), h
+            assert not monitor.depends_on(f"{h}-libvirt-secret-set", f"{h}-migration-libvirt-restart-libvirtd"), h
+            for earlier in ("libvirt-secret-set", "migration-libvirt-restart-libvirtd"):
+                assert monitor.depends_on(f"{h}-nova-config-restart-nova-compute", f"{h}-{earlier}"), (h, earlier)
+        assert not monitor.depends_on("compute1-migration-libvirt-restart-libvirtd", "compute2-libvirt-secret-set")
     return settled(d.resources).apply(check)
 
 

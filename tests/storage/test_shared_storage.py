@@ -95,8 +95,8 @@ def test_order_gluster_export_cinder_restart_and_export_mount_nova(monitor, shar
                               ("compute1-instances-idmapd", "storage2-nfs-ganesha-file")):
             assert not monitor.depends_on(step, earlier), f"{step} waits for {earlier}"
         assert monitor.depends_on("compute1-nova-config-restart-nova-compute", "compute1-nova-config-file")
-        # virsh waits for libvirtd's restart on its new config and certificates, not for the instances mount
-        assert monitor.depends_on("compute1-libvirt-secret-set", "compute1-migration-libvirt-restart-libvirtd")
+        # virsh runs before libvirtd's restart (which waits for it), and waits for nothing of the host's storage
+        assert monitor.depends_on("compute1-migration-libvirt-restart-libvirtd", "compute1-libvirt-secret-set")
         assert not monitor.depends_on("compute1-libvirt-secret-set", "compute1-instances-mount")
         assert monitor.depends_on("compute1-nova-config-restart-nova-compute", "compute1-libvirt-secret-set")
         assert not monitor.depends_on("compute1-nova-config-file", "compute1-instances-mount")
