@@ -141,9 +141,10 @@ def test_a_host_that_does_not_answer_is_tried_once_per_run_and_named_by_each_way
     assert sum(e.startswith("cannot reach the bastion of compute2 (10.77.0.21:22)") for e in errors) == 1
 
 
-def test_a_direct_connection_turns_nagle_off():
+def test_a_direct_connection_turns_nagle_off_and_acks_at_once():
     """paramiko leaves Nagle's algorithm on, and each SSH session then waits for the host's delayed ACKs (48 ms for
-    one that runs `true`, 3.5 ms without): the socket handed to paramiko has TCP_NODELAY. A real loopback socket."""
+    one that runs `true`, 3.5 ms without): the socket handed to paramiko has TCP_NODELAY, and asks for quick ACKs
+    before every receive (sshd's answer to the first session waited 45 ms for one). A real loopback socket."""
     import socket
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -153,8 +154,18 @@ def test_a_direct_connection_turns_nagle_off():
                                 serialization.NoEncryption()).decode()
     seen = []
 
+    options = []
+    setsockopt = socket.socket.setsockopt
+
+    def record(self, level, option, value):
+        options.append((level, option, value))
+        return setsockopt(self, level, option, value)
+
     def connect(self, host, port=22, sock=None, **_):
-        seen.append((host, port, sock.getpeername()[1], sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+        quick = len(options)
+        received = sock.recv(5)
+        seen.append((host, port, sock.getpeername()[1], sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
+                     received, options[quick:]))
         sock.close()
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -162,7 +173,12 @@ def test_a_direct_connection_turns_nagle_off():
         port = listener.getsockname()[1]
         conn = {"name": "host compute9", "host": "127.0.0.1", "port": port, "user": "root", "private_key": private,
                 "host_key": public, "timeout": 2}
+        import threading
+        serve = threading.Thread(target=lambda: listener.accept()[0].sendall(b"SSH-2"))
+        serve.start()
         import paramiko
-        with mock.patch.object(paramiko.SSHClient, "connect", connect):
+        with mock.patch.object(paramiko.SSHClient, "connect", connect), \
+                mock.patch.object(socket.socket, "setsockopt", record):
             ssh._connect(conn, None, "hosts.*.host_key")
-    assert seen == [("127.0.0.1", port, port, 1)], seen
+        serve.join(5)
+    assert seen == [("127.0.0.1", port, port, 1, b"SSH-2", [(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)])], seen
