@@ -49,7 +49,7 @@ ATTRS = ("owner", "group", "mode")
 def read_files_script(paths: list[str], dirs: list[str] = ()) -> str:
     """Per file one line, `owner group mode sha256  -` or MISSING; then per directory `owner group mode` or MISSING."""
     # one stat and one sha256sum for all the files, not one of each per file: a compute's ten certificates and keys
-    # read in 5 ms instead of 23 (NUL-separated, so no name is escaped or split)
+    # read in 7 ms instead of 23 (NUL-separated, so no name is escaped or split)
     return "\n".join([
         f"set -- {' '.join(shlex.quote(p) for p in paths)}",
         'have=() st=() sums=() i=0',
@@ -61,7 +61,8 @@ def read_files_script(paths: list[str], dirs: list[str] = ()) -> str:
         'for f; do',
         '  if [ -f "$f" ]; then echo "${st[$i]} ${sums[$i]%% *}  -"; i=$((i + 1)); else echo MISSING; fi',
         'done',
-        *(f'd={shlex.quote(d)}\nif [ -d "$d" ]; then stat -c "%U %G %a" "$d"; else echo MISSING; fi' for d in dirs)]) + "\n"
+        *(f'd={shlex.quote(d)}\nif [ -d "$d" ]; then stat -c "%U %G %a" "$d"; else echo MISSING; fi'
+          for d in dirs)]) + "\n"
 
 
 def write_script(props: dict) -> str:
