@@ -130,20 +130,23 @@ def test_files_and_dirs_scripts_write_then_find_nothing_to_do_and_read_back(tmp_
                            capture_output=True, text=True)
     assert again.stdout.split() == ["unchanged", files[0][0], "changed", files[1][0], "unchanged", files[2][0]]
     assert os.stat(files[1][0]).st_mode & 0o777 == 0o600
-    # as ssh() runs it (set -eu); a missing file between present ones, and names that sha256sum would escape
-    odd = f"{tmp_path}/a b\\c"
-    with open(odd, "w") as f:
-        f.write("odd")
-    os.chmod(odd, 0o644)
+    # as ssh() runs it (set -eu); a missing file between present ones, and names sha256sum escapes (a backslash,
+    # a newline: its line then starts with one), followed by a plain one that must keep its own line
+    odd, nl = f"{tmp_path}/a b\\c", f"{tmp_path}/new\nline"
+    for path in (odd, nl):
+        with open(path, "w") as f:
+            f.write("odd")
+        os.chmod(path, 0o644)
     import grp
     import pwd
     me = f"{pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name}"
     read = subprocess.run(["bash", "-c", "set -eu\n" + hoststate.read_files_script(
-        [p for p, *_ in files[:2]] + [f"{tmp_path}/gone", files[2][0], odd], [d for d, *_ in dirs])],
+        [p for p, *_ in files[:2]] + [f"{tmp_path}/gone", odd, nl, files[2][0]], [d for d, *_ in dirs])],
                           capture_output=True, text=True).stdout.splitlines()
     assert read == [f"root root 640 {sha256('héllo' + chr(10))}  -", f"root root 600 {sha256('')}  -", "MISSING",
+                    f"{me} 644 {sha256('odd')}  -", f"{me} 644 {sha256('odd')}  -",
                     f"nobody nogroup 644 {sha256('x' + chr(10) * 1 + 'x' + chr(10) + 'x' + chr(10))}  -",
-                    f"{me} 644 {sha256('odd')}  -", "nobody nogroup 755"]
+                    "nobody nogroup 755"]
     nothing = subprocess.run(["bash", "-c", "set -eu\n" + hoststate.read_files_script([f"{tmp_path}/gone"])],
                              capture_output=True, text=True)
     assert (nothing.returncode, nothing.stdout) == (0, "MISSING\n"), nothing.stderr
