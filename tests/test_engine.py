@@ -48,6 +48,9 @@ def test_up_then_a_second_up_reports_no_changes(engine):
     # the state was written with no sidecar (scripts/env.sh: metadata=skip)
     stacks = list((tmp / "state").rglob("check.json"))
     assert stacks and not list((tmp / "state").rglob("*.attrs")), sorted((tmp / "state").rglob("*"))
+    # and no automatic log of the runs (scripts/env.sh: the engine finds a file where its log directory would go)
+    logs = BIN.parent / "home" / "logs"
+    assert logs.is_file() and logs.stat().st_size == 0, sorted(p.name for p in logs.iterdir())[-5:]
 
 
 def test_preview_of_the_example_stack_runs_offline():
