@@ -13,8 +13,10 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_CONFIRMATIONS=true
 # The engine runs 4 steps per core at once (8 here). Most steps wait on a host (a restart's settle time, a Ceph
 # call), so with many hosts the slots, not the CPU, held the run up: 8 computes converged in 17.7 s at 32 against
-# 20.0 s at 8 (bench/computes.py). Operators with many hosts: `pulumi up --parallel N`, or set this.
-export PULUMI_PARALLEL=${PULUMI_PARALLEL:-32}
+# 20.0 s at 8 (bench/computes.py). At 128 the cloud's reads in a refresh, which come last in the state, no longer wait
+# for slots behind the hosts' reads: `up --refresh` of 8 computes took 3.16-3.41 s against 3.33-3.79 at 32 (five
+# alternating runs), a cold converge 23.2-23.5 against 23.8-24.1. Operators with many hosts: `pulumi up --parallel N`.
+export PULUMI_PARALLEL=${PULUMI_PARALLEL:-128}
 # Diffs run beside the other steps instead of in the engine's one loop that turns registrations into steps: on a
 # converged lab that loop, not the hosts, held `pulumi up --refresh` of 8 computes (a registration waited 110 ms for
 # it on average); with this, four alternating runs gave 3.59-4.24 s against 4.03-4.68 (1 compute: the same, 2.7-2.8).
