@@ -337,6 +337,24 @@ def test_main_registers_what_the_program_deploys_with_a_valid_config(dev):
     assert ("openstack-storage:ceph:Pool", "ceph-pool-volumes") in {r[:2] for r in through_main}
 
 
+def test_main_sends_the_sdks_debug_messages_only_when_asked(dev, monkeypatch):
+    """The SDK's debug message per registration step cost the program's thread a wait on the engine each; __main__
+    drops them unless OPENSTACK_STORAGE_SDK_DEBUG is set (`pulumi up --debug` is where they show)."""
+    sent = {}
+    for asked in ("", "1"):
+        # stands in for the SDK's sender: what reaches it would have gone to the engine
+        monkeypatch.setattr(pulumi.log, "debug", lambda msg, *_, asked=asked, **__: sent.get(asked, []).append(msg))
+        monkeypatch.setenv("OPENSTACK_STORAGE_SDK_DEBUG", asked)
+
+        def main():
+            stack_config(dev)
+            sent[asked] = []        # from here on (the test's own stack resource was registered before)
+            return runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))["deployment"]
+        assert registered(main)
+    assert sent[""] == []
+    assert any(m.startswith("resource registration successful") for m in sent["1"]), sent["1"][:5]
+
+
 @pulumi.runtime.test
 def test_actions_are_remote_commands_and_only_host_state_is_dynamic(monitor, dev_full, tmp_path):
     """pulumi-command runs every action; the dynamic resources left on hosts are the ones that read them back."""
