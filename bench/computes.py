@@ -4,8 +4,10 @@
   LAB_COMPUTES=8 make demo             (a lab with 8 computes and its OpenStack up; the bench leaves it up)
   python bench/computes.py [--sizes 1,2,4,8]     prints a table and writes bench/computes.json
 
-For each size K, the stack holds the controller, the storage hosts and the lab's first K computes
-(`lab/stack.py --fresh --computes K`), and this is measured, in this order, with the seconds of each `pulumi up`:
+In each of `--repeat` rounds every size K takes its turn (one size after the other, the machine's drift over the
+minutes a size takes went into the ratios), and the median of the rounds is kept per size and kind of run. At size K
+the stack holds the controller, the storage hosts and the lab's first K computes (`lab/stack.py --fresh --computes
+K`), and a round measures, in this order, with the seconds of each `pulumi up`:
 - cold: a fresh stack's full converge (`lab/stack.py --fresh` then `pulumi up`), as bench/converge.py defines it: the
   hosts were already converged by a warm-up run (all of the lab's computes, before the first size), so every step
   runs again (connects, checks state, writes what it owns) and every service the stack restarts restarts once; the
@@ -158,42 +160,46 @@ def toggle_debug() -> str:
     return value
 
 
-def measure(k: int, repeat: int) -> dict:
-    """Cold (each on a fresh stack) and refresh `repeat` times, their medians kept (single runs on 2 shared cores
-    vary by a third); no-op and one-line change once."""
-    CPU.clear()
-    colds, fresh = [], 0.0
-    for i in range(repeat):
-        fresh = fresh_stack(k)
+KINDS = ("cold", "noop", "one_line_change", "refresh")
+
+
+def one_round(k: int, i: int) -> dict:
+    """Round `i` at size `k`: a fresh stack's cold converge, a no-op, the one-line change, `up --refresh`; per kind
+    (seconds, SSH logins, resource summary, CPU)."""
+    fresh = fresh_stack(k)
+    runs = {}
+    for kind in KINDS:
+        if kind == "one_line_change":
+            runs["one_line_value"] = toggle_debug()
         before = logins()
-        seconds, cold_sum = up(label=f"cold{i}")
-        colds.append((seconds, logins() - before, cold_sum, CPU.pop(f"cold{i}")))
-    cold, cold_logins, cold_sum, CPU["cold"] = sorted(colds, key=lambda c: c[0])[len(colds) // 2]
-    before = logins()
-    noop, noop_sum = up(label="noop")
-    noop_logins = logins() - before
-    value = toggle_debug()
-    one_line, one_sum = up(label="one_line_change")
-    refreshes = []
-    for i in range(repeat):
-        before = logins()
-        seconds, refresh_sum = up("--refresh", label="refresh")
-        refreshes.append((seconds, logins() - before, refresh_sum))
-    refresh, refresh_logins, refresh_sum = sorted(refreshes, key=lambda r: r[0])[len(refreshes) // 2]
-    resources = len(json.loads(pulumi("stack", "export")[1].stdout)["deployment"]["resources"])
-    row = {"computes": k, "resources": resources, "fresh_stack_seconds": round(fresh, 2),
-           "seconds": {"cold": round(cold, 2), "noop": round(noop, 2), "one_line_change": round(one_line, 2),
-                       "refresh": round(refresh, 2)},
-           "ssh_logins": {"cold": cold_logins, "noop": noop_logins, "refresh": refresh_logins},
-           "one_line_change": f"{DEBUG} = {value}",
-           "summaries": {"cold": cold_sum, "noop": noop_sum, "one_line_change": one_sum, "refresh": refresh_sum},
-           "runs": {"cold": [round(c[0], 2) for c in colds], "refresh": [round(r[0], 2) for r in refreshes]},
-           "cpu": dict(CPU)}
-    s = row["seconds"]
-    print(f"{k:8} {resources:9} {s['cold']:8.2f} {s['noop']:8.2f} {s['one_line_change']:9.2f} {s['refresh']:8.2f}"
-          f"   {cold_logins:5} {noop_logins:5} {refresh_logins:7}   cold: machine {CPU['cold']['machine_busy']:.0%} busy,"
-          f" other jobs {CPU['cold']['other_jobs_cores']} cores", flush=True)
-    return row
+        seconds, summed = up(*(["--refresh"] if kind == "refresh" else []), label=f"{kind}{i}")
+        runs[kind] = (seconds, logins() - before, summed, CPU.pop(f"{kind}{i}"))
+    runs["fresh_stack_seconds"] = fresh
+    runs["resources"] = len(json.loads(pulumi("stack", "export")[1].stdout)["deployment"]["resources"])
+    print(f"  round {i + 1}, {k} computes: " + ", ".join(f"{kind} {runs[kind][0]:.2f} s" for kind in KINDS), flush=True)
+    return runs
+
+
+def row(k: int, rounds: list[dict]) -> dict:
+    """Per kind, the round with the median seconds (single runs on 2 shared cores vary by a third); the no-op's SSH
+    logins are the most any round opened."""
+    median = {kind: sorted((r[kind] for r in rounds), key=lambda run: run[0])[len(rounds) // 2] for kind in KINDS}
+    return {"computes": k, "resources": rounds[0]["resources"],
+            "fresh_stack_seconds": [round(r["fresh_stack_seconds"], 2) for r in rounds],
+            "seconds": {kind: round(median[kind][0], 2) for kind in KINDS},
+            "ssh_logins": {"cold": median["cold"][1], "noop": max(r["noop"][1] for r in rounds),
+                           "refresh": median["refresh"][1]},
+            "one_line_change": f"{DEBUG} = {rounds[0]['one_line_value']}",
+            "summaries": {kind: median[kind][2] for kind in KINDS},
+            "runs": {kind: [round(r[kind][0], 2) for r in rounds] for kind in KINDS},
+            "cpu": {kind: median[kind][3] for kind in KINDS}}
+
+
+def print_row(r: dict) -> None:
+    s, n, cpu = r["seconds"], r["ssh_logins"], r["cpu"]["cold"]
+    print(f"{r['computes']:8} {r['resources']:9} {s['cold']:8.2f} {s['noop']:8.2f} {s['one_line_change']:9.2f}"
+          f" {s['refresh']:8.2f}   {n['cold']:5} {n['noop']:5} {n['refresh']:7}   cold: machine"
+          f" {cpu['machine_busy']:.0%} busy, other jobs {cpu['other_jobs_cores']} cores", flush=True)
 
 
 def main() -> None:
@@ -201,7 +207,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,2,4,8", help="numbers of computes, comma-separated (default 1,2,4,8)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "computes.json"), help="the JSON written")
     parser.add_argument("--parallel", type=int, help="pulumi up --parallel N (default: PULUMI_PARALLEL of scripts/env.sh)")
-    parser.add_argument("--repeat", type=int, default=3, help="cold and refresh runs per size, the median kept (3)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds, each size once in each; medians kept (3)")
     args = parser.parse_args()
     sizes = sorted({int(n) for n in args.sizes.split(",")})
     if args.parallel:
@@ -220,9 +226,17 @@ def main() -> None:
     warm, _ = up(label="warm-up")           # warm-up: every host of the lab converges once
     warm_cpu = CPU.pop("warm-up")
     print(f"warm-up: all {have} computes converged in {warm:.1f} s")
+    # the sizes take turns, round after round: the machine drifts by some tenths over the minutes a size takes
+    rounds = {k: [] for k in sizes}
+    for i in range(args.repeat):
+        for k in sizes:
+            rounds[k].append(one_round(k, i))
+    rows = []
     print(f"{'computes':>8} {'resources':>9} {'cold s':>8} {'no-op s':>8} {'1-line s':>9} {'refresh s':>8}"
-          f"   SSH logins: cold no-op refresh")
-    rows = [measure(k, args.repeat) for k in sizes]
+          f"   SSH logins: cold no-op refresh   (medians of {args.repeat} rounds)")
+    for k in sizes:
+        rows.append(row(k, rounds[k]))
+        print_row(rows[-1])
     lo, hi = rows[0], rows[-1]
     ratios = {f"cold_{hi['computes']}_over_{lo['computes']}": round(hi["seconds"]["cold"] / lo["seconds"]["cold"], 2),
               f"refresh_{hi['computes']}_over_{lo['computes']}":
