@@ -226,7 +226,7 @@ def main() -> None:
     warm, _ = up(label="warm-up")           # warm-up: every host of the lab converges once
     warm_cpu = CPU.pop("warm-up")
     print(f"warm-up: all {have} computes converged in {warm:.1f} s")
-    # the sizes take turns, round after round: the machine drifts by some tenths over the minutes a size takes
+    # the sizes take turns, round after round: the machine drifts, by up to seconds a run, over the minutes a size takes
     rounds = {k: [] for k in sizes}
     for i in range(args.repeat):
         for k in sizes:

@@ -20,6 +20,14 @@ def pytest_sessionfinish(session, exitstatus):
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 
+@pytest.fixture(autouse=True)
+def sdk_debug_kept(monkeypatch):
+    """__main__.py drops the SDK's debug messages for its whole process; after a test that runs it, the next test has
+    them again."""
+    import pulumi
+    monkeypatch.setattr(pulumi.log, "debug", pulumi.log.debug)
+
+
 @pytest.fixture(scope="session")
 def lab_hosts():
     """The lab's hosts, up for the session's lab tests; stopped at the end if this session started them."""
