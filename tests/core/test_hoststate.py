@@ -200,3 +200,19 @@ def test_the_contents_are_not_kept_twice_in_state():
     assert "contents" not in out and out["sha256"] == {"/etc/x": sha256("a\n"), "/etc/y": sha256("b\n")}
     assert out["changed"] == ["/etc/x"]
     assert not RemoteFilesProvider().diff("id", out, files()).changes
+
+
+def test_a_process_that_loaded_the_providers_skips_the_last_collection_at_exit():
+    """The dynamic provider's exit waited for the interpreter to collect its whole heap: a cycle left at exit is not
+    collected (its __del__ never runs) once hoststate is imported, and is without it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    leave_a_cycle = ("class C:\n    def __del__(self): print('collected', flush=True)\n"
+                     "a = C(); a.me = a; del a\n")
+    root = Path(__file__).resolve().parents[2]
+    for imports, collected in (("", True), ("import components.core.hoststate\n", False)):
+        out = subprocess.run([sys.executable, "-c", imports + leave_a_cycle], cwd=root, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert ("collected" in out.stdout) == collected, (imports, out.stdout)
