@@ -54,12 +54,47 @@ def _number(kind: str, text: str):
     return int(text)
 
 
-def value_problem(spec, value: Any) -> Optional[str]:
-    """What oslo.config would refuse in this value of an option, or None."""
+# oslo.config substitutes `$name`, `${name}` and `${group.name}` with other options' values, and reads `$$` as `$`.
+REFERENCE = re.compile(r"\$(?:(\$)|([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\})")
+TEXTUAL = ("str", "multi", "list", "?")
+
+
+def substitutions(text: str) -> tuple[list[str], str]:
+    """The options `text` refers to, and `text` as oslo.config reads it without them (`$$` as `$`); ValueError
+    for a `$` that starts no substitution."""
+    refs, out, i = [], [], 0
+    while (j := text.find("$", i)) >= 0:
+        out.append(text[i:j])
+        m = REFERENCE.match(text, j)
+        if not m:
+            raise ValueError("has a $ that starts no substitution: oslo.config reads $name, ${name} or ${group.name} "
+                             "as another option's value; write $$ for a literal $")
+        if m.group(1):
+            out.append("$")
+        else:
+            refs.append(m.group(2) or m.group(3))
+        i = m.end()
+    return refs, "".join(out) + text[i:]
+
+
+def value_problem(spec, value: Any, known=lambda ref: True) -> Optional[str]:
+    """What oslo.config would refuse in this value of an option, or None. `known(ref)`: whether a substitution's
+    option exists."""
     spec = spec if isinstance(spec, dict) else {"t": spec}
     kind, text = spec["t"], oslo(value).strip()
-    if "$" in text or text == "":
-        return None         # `$other_option` is substituted at run time; empty means unset
+    try:
+        refs, text = substitutions(text)
+    except ValueError as e:
+        return str(e)
+    unknown = next((r for r in refs if not known(r)), None)
+    if unknown:
+        return f"${{{unknown}}} names no option of this service; fix the name, or write $$ for a literal $"
+    if refs and REFERENCE.fullmatch(oslo(value).strip()):
+        return None         # one whole `$other_option`, of whatever type it has, substituted at run time
+    if refs and kind not in TEXTUAL:
+        return f"a {kind} option takes one whole $option or a plain value, not text around a substitution"
+    if text == "" or refs:
+        return None         # empty means unset; text with substitutions is checked when they are made
     try:
         if kind in ("int", "float", "port"):
             number = _number(kind, text)
@@ -121,7 +156,7 @@ class Service:
                 since, reason = spec["rm"]
                 return (f"deprecated for removal in {self.name}" + (f", since {since}" if since else "")
                         + (f": {reason}" if reason else "; remove it"))
-            return value_problem(spec, value)
+            return value_problem(spec, value, lambda ref: self.has(ref, groups))
         for g in groups:
             new = self.data["renamed"].get(g, {}).get(option)
             if new:
@@ -129,6 +164,11 @@ class Service:
                 return f"[{section}] {option} is the old name of [{where}] {new[1]} in {self.name}; use that"
         known = [o for g in groups for o in self.data["groups"].get(g, {})]
         return f"unknown option [{section}] {option} in {self.name}" + (self._elsewhere(option) or _hint(option, known))
+
+    def has(self, ref: str, groups: list[str]) -> bool:
+        """Whether a substitution `name` (this section's groups or DEFAULT) or `group.name` names an option."""
+        group, _, name = ref.rpartition(".")
+        return any(name in self.data["groups"].get(g, {}) for g in ([group] if group else [*groups, "DEFAULT"]))
 
     def _elsewhere(self, option: str) -> str:
         """Where an option put in the wrong section belongs: its groups, named as sections of this file."""

@@ -54,6 +54,8 @@ class Plan:
     """image name -> (source path or URL, prepared content-addressed path)."""
     files: dict[str, dict[str, FileSpec]] = field(default_factory=dict)
     """host -> path -> every file the hosts get that the stack alone decides (rendered.py)."""
+    secret_keys: frozenset = frozenset()
+    """Top-level config keys that hold a Pulumi secret: what derives from them is a secret in the state too."""
     cacert: Optional[str] = None
     """The PEM content of openstack.cacert_file (the provider takes a path or the content: the content keeps the
     provider's inputs the same wherever the project is checked out)."""
@@ -80,13 +82,20 @@ def _image_sources(cfg: StackConfig, root: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
+def secret_config(values: dict) -> frozenset:
+    """The stack's top-level keys, other than the secret keys, that the engine marks secret."""
+    keys = {k.rpartition(":")[2] for k in values if runtime_config.is_config_secret(k)}
+    return frozenset(keys - set(SECRET_KEYS))
+
+
 def plan(values: dict, secret_keys_set: set, root: Optional[Path] = None) -> Plan:
     """Parse, check (config.load runs every check) and render everything; raises ConfigError and touches nothing.
     `root`: the project directory, which relative image paths start from (the engine runs the program there)."""
     root = root or Path.cwd()
-    cfg = load(values, secret_keys_set, root)
-    p = Plan(cfg, ceph_conf=ceph_confs(cfg), configs=service_configs(cfg))
-    p.files = host_files(cfg, p.ceph_conf, p.configs)
+    secret = secret_config(values)
+    cfg = load(values, secret_keys_set, root, secret)
+    p = Plan(cfg, ceph_conf=ceph_confs(cfg), configs=service_configs(cfg), secret_keys=secret)
+    p.files = host_files(cfg, p.ceph_conf, p.configs, secret)
     if "cinder" in p.configs:
         p.backend_names = cinder.backend_names(p.configs["cinder"])
     p.images = _image_sources(cfg, root)
@@ -138,7 +147,8 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
     _services(p, w)
     ids = {}
     if cfg.openstack:
-        made, ids = _openstack(p, provider(cfg.openstack, secrets.get("openstack_password"), p.cacert), w.loaded)
+        prov = provider(cfg.openstack, secrets.get("openstack_password"), p.cacert, "openstack" in p.secret_keys)
+        made, ids = _openstack(p, prov, w.loaded)
         w.created += made
     outputs = {"hosts": summary(cfg, w.created),
                "libvirt_secret_uuid": str(cfg.ceph.libvirt_secret_uuid) if cfg.ceph else None, **ids}
@@ -192,7 +202,8 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
         brick_hosts = sorted({b.host for b in v.bricks})
         w.gluster[v.name] = w.add(GlusterVolume(f"gluster-volume-{v.name}", GlusterVolumeArgs(
             v, {h: hosts[h] for h in brick_hosts}, {h: cfg.hosts[h].address for h in brick_hosts},
-            exported=cfg.ganesha_export_of(v.name) is not None, glusterd=[glusterd[h] for h in brick_hosts])))
+            exported=cfg.ganesha_export_of(v.name) is not None, glusterd=[glusterd[h] for h in brick_hosts],
+            secret="gluster" in p.secret_keys)))
     for host in sorted({e.host for e in cfg.nfs_exports}):
         exports = [e for e in cfg.nfs_exports if e.host == host]
         server = w.add(NfsServer(f"{host}-nfs", NfsServerArgs(
@@ -276,12 +287,13 @@ def _openstack(p: Plan, prov: pulumi.ProviderResource, loaded: dict[str, list[pu
 
     def opts(after: str = None) -> pulumi.ResourceOptions:   # the children take the stack's provider from here
         return pulumi.ResourceOptions(providers=[prov], depends_on=loaded.get(after, []) if after else None)
-    qos = {q.name: Qos(f"qos-{q.name}", QosArgs(q), opts=opts()) for q in cfg.qos_specs}
-    types = {t.name: VolumeType(f"volume-type-{t.name}",
-                                VolumeTypeArgs(t, p.backend_names[t.backend], qos[t.qos].qos if t.qos else None),
-                                opts=opts("cinder-volume"))
-             for t in cfg.volume_types}
-    images = {i.name: Image(f"image-{i.name}", ImageArgs(i, *p.images[i.name]), opts=opts("glance-api"))
+    secret = p.secret_keys.__contains__
+    qos = {q.name: Qos(f"qos-{q.name}", QosArgs(q, secret("qos_specs")), opts=opts()) for q in cfg.qos_specs}
+    types = {t.name: VolumeType(f"volume-type-{t.name}", VolumeTypeArgs(
+        t, p.backend_names[t.backend], qos[t.qos].qos if t.qos else None, secret("volume_types")),
+        opts=opts("cinder-volume")) for t in cfg.volume_types}
+    images = {i.name: Image(f"image-{i.name}", ImageArgs(i, *p.images[i.name], secret("images")),
+                            opts=opts("glance-api"))
               for i in cfg.images}
     ids = {"qos_spec_ids": {n: c.qos.id for n, c in qos.items()},
            "volume_type_ids": {n: c.type.id for n, c in types.items()},

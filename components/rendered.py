@@ -20,21 +20,23 @@ SERVICES = {  # service -> (module, component class); its files are FILES[servic
     "nova": (nova, nova.NovaConfig),
 }
 
-# Every kind of file rendered here: owner, group, mode, and the services (config.SERVICES) that restart when it
-# changes; one that is a role (config.ROLES) only on a host with that role. A service's config is readable by its
-# group only (a config may name a secret). Not here: nova-compute also restarts when libvirtd's files change
-# (program._services), and kernel exports are applied by `exportfs -ra`, not by a restart.
+# Every kind of file rendered here: owner, group, mode, the services (config.SERVICES) that restart when it
+# changes (one that is a role, config.ROLES, only on a host with that role), and the top-level config keys whose
+# values it holds: when the engine marks one of them secret (a `secure:` value anywhere under it), the file's content
+# is a secret. A service's config is readable by its group only (a config may name a secret). Not here: nova-compute
+# also restarts when libvirtd's files change (program._services), and kernel exports are applied by `exportfs -ra`,
+# not by a restart.
 FILES = {
-    "ceph.conf": ("root", "root", "0644", ()),
-    "glance": ("root", "glance", "0640", glance.ROLES),
-    "cinder": ("root", "cinder", "0640", cinder.ROLES),
-    "nova": ("root", "nova", "0640", nova.ROLES),
-    "glusterd.vol": ("root", "root", "0644", ("glusterd",)),
-    "ganesha.conf": ("root", "root", "0644", ("nfs-ganesha",)),
-    "exports": ("root", "root", "0644", ()),
-    "idmapd.conf": ("root", "root", "0644", ()),
-    "libvirt": ("root", "root", "0644", ("libvirtd",)),
-    "tgt": ("root", "root", "0644", ("tgt",)),
+    "ceph.conf": ("root", "root", "0644", (), ("ceph",)),
+    "glance": ("root", "glance", "0640", glance.ROLES, ("glance", "ceph")),
+    "cinder": ("root", "cinder", "0640", cinder.ROLES, ("cinder", "ceph", "nfs_exports", "gluster")),
+    "nova": ("root", "nova", "0640", nova.ROLES, ("nova", "ceph", "migration", "instances_share", "cinder")),
+    "glusterd.vol": ("root", "root", "0644", ("glusterd",), ("gluster",)),
+    "ganesha.conf": ("root", "root", "0644", ("nfs-ganesha",), ("nfs_exports", "ganesha_options", "gluster")),
+    "exports": ("root", "root", "0644", (), ("nfs_exports",)),
+    "idmapd.conf": ("root", "root", "0644", (), ("instances_share",)),
+    "libvirt": ("root", "root", "0644", ("libvirtd",), ("migration",)),
+    "tgt": ("root", "root", "0644", ("tgt",), ()),
 }
 
 
@@ -64,13 +66,15 @@ def service_configs(cfg: StackConfig) -> dict[str, str]:
     return {service: module.render_conf(cfg) for service, (module, _) in SERVICES.items() if module.wanted(cfg)}
 
 
-def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, str]) -> dict[str, dict[str, FileSpec]]:
+def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, str],
+               secret_keys: frozenset = frozenset()) -> dict[str, dict[str, FileSpec]]:
+    """host -> path -> FileSpec; `secret_keys`: the top-level config keys that hold a secret."""
     files: dict[str, dict[str, FileSpec]] = {h: {} for h in cfg.hosts}
 
     def place(host: str, kind: str, path: str, content: str) -> None:
-        owner, group, mode, restarts = FILES[kind]
+        owner, group, mode, restarts, sources = FILES[kind]
         names = tuple(cfg.service(s) for s in restarts if s not in ROLES or s in cfg.hosts[host].roles)
-        files[host][path] = FileSpec(path, content, owner, group, mode, names)
+        files[host][path] = FileSpec(path, content, owner, group, mode, names, bool(secret_keys & set(sources)))
 
     for h, conf in ceph_conf.items():
         place(h, "ceph.conf", cfg.ceph.conf_path(), conf)
@@ -91,15 +95,20 @@ def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, s
         ganesha = [e for e in cfg.nfs_exports if e.host == host and e.server == "ganesha"]
         place(host, "ganesha.conf", GANESHA_CONF, render_ganesha(ganesha, cfg.ganesha_options or {}))
     share, m = cfg.instances_share, cfg.migration
+    # the same for every compute: rendered (and parsed back) once
+    idmapd = render("idmapd.conf.j2", domain=share.idmap_domain) if share and share.idmap_domain else None
+    libvirtd = render_libvirtd(m) if m else None
+    qemu = render_qemu() if m and share and share.gluster_volume else None
     for h in cfg.hosts_with("nova-compute"):
-        if share and share.idmap_domain:
-            place(h, "idmapd.conf", IDMAPD_CONF, render("idmapd.conf.j2", domain=share.idmap_domain))
-        if m:
-            place(h, "libvirt", LIBVIRTD_CONF, render_libvirtd(m))
-            if share and share.gluster_volume:
-                place(h, "libvirt", QEMU_CONF, render_qemu())
+        if idmapd:
+            place(h, "idmapd.conf", IDMAPD_CONF, idmapd)
+        if libvirtd:
+            place(h, "libvirt", LIBVIRTD_CONF, libvirtd)
+        if qemu:
+            place(h, "libvirt", QEMU_CONF, qemu)
     lvm = cfg.backends("lvm")
     if any(b.target_helper == "tgtadm" for b in lvm):
+        tgt = render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR)
         for h in cfg.hosts_with("cinder-volume"):
-            place(h, "tgt", TGT_INCLUDE, render("tgt-cinder.conf.j2", volumes_dir=VOLUMES_DIR))
+            place(h, "tgt", TGT_INCLUDE, tgt)
     return files

@@ -3,6 +3,7 @@ form Ceph writes, and the checks that used to wait for plan() (image files, NFS 
 with or without a ceph section."""
 import base64
 import runpy
+import shlex
 
 import pulumi
 import pytest
@@ -97,7 +98,8 @@ def test_monitor_addresses_in_every_form_ceph_writes(dev, given, monitors, addre
         assert f"mon_host = {','.join(monitors)}" in conf.splitlines()
     assert p.cfg.ceph.mon_addresses() == addresses
     # the bounded ceph/rbd prelude names the monitors as the stack gives them
-    assert f"the Ceph monitors ({', '.join(monitors)}) did not answer" in p.cfg.ceph.cli()
+    assert f"mons={shlex.quote(', '.join(monitors))}\n" in p.cfg.ceph.cli()
+    assert 'the Ceph monitors ($mons) did not answer' in p.cfg.ceph.cli()
 
 
 BAD_MONITORS = [

@@ -185,9 +185,9 @@ def test_a_service_restarts_only_on_its_own_config(monitor, dev):
             # the content's hash, and the file's write (a drift put back restarts too)
             assert plain(r.inputs["triggers"]) == [sha256(p.configs[service]), f"written-{name.split('-restart-')[0]}-file"], name
             service = name.split('-restart-')[1]
-            assert script(r).startswith(f"systemctl restart {service} || true\n")
+            assert script(r).startswith(f"service={service}\nsystemctl restart \"$service\" || true\n")
             # and the step fails, with the service's status, when it does not come back
-            assert f"systemctl is-active --quiet {service}" in script(r) and "exit 1" in script(r)
+            assert 'systemctl is-active --quiet "$service"' in script(r) and "exit 1" in script(r)
         # files carry no triggers (a content change is an update), and a step has no update: pulumi-command runs its
         # create again
         for r in monitor.files():
@@ -221,8 +221,9 @@ def test_service_manager_supervisord(monitor, dev):
 
     def check(_):
         body = script(monitor.named("controller1-glance-config-restart-glance"))
-        assert body.startswith("py=$(sed -n '1s/^#! *//p' \"$(command -v supervisorctl)\")\nstate=$($py - glance <<")
-        assert "rpc.stopProcess(name, False)" in body and "supervisorctl tail glance" in body
+        assert body.startswith("service=glance\npy=$(sed -n '1s/^#! *//p' \"$(command -v supervisorctl)\")\n"
+                               "state=$($py - \"$service\" <<")
+        assert "rpc.stopProcess(name, False)" in body and 'supervisorctl tail "$service"' in body
     return settled(d.resources).apply(check)
 
 
@@ -274,7 +275,7 @@ def test_pool_and_client_scripts_check_state_first(monitor, dev):
         # every ceph and rbd call is bounded and names the monitors when they do not answer
         for body in (vol, img, cinder):
             assert "ceph() { bounded \"ceph $*\" ceph --cluster ceph --connect-timeout 20 \"$@\"; }" in body
-            assert "the Ceph monitors (203.0.113.30) did not answer within 20 s" in body
+            assert "mons=203.0.113.30\n" in body and "the Ceph monitors ($mons) did not answer within 20 s" in body
             assert "mon() {" in body and "bounded \"ceph $1 ${a[*]#*=}\" $(sed" in body
             assert body.index("bounded()") < body.index('mon "osd pool ls"' if body is not cinder else 'mon "auth get"')
         assert "ceph auth caps \"$c\" mon 'profile rbd' osd 'profile rbd-read-only pool=images, " \

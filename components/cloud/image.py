@@ -13,7 +13,7 @@ import pulumi_openstack as openstack
 
 from ..config import Image as ImageSpec
 from ..core.base import Component
-from ..core.remote import q, run_local
+from ..core.remote import hidden, q, run_local
 from ..core.render import oslo
 
 
@@ -35,11 +35,16 @@ class ImageArgs:
     """Absolute path of a local source, or the URL."""
     prepared: str
     """Absolute path of the prepared file that is uploaded (named after the source's content)."""
+    secret: bool = False
+    """The stack's `images` hold a secret (a URL with a token, a property): the script and properties are secrets."""
 
 
 def prepare_script(spec: ImageSpec, source: str, prepared: str) -> str:
-    fetch = (f"curl -fsSL --retry 2 --max-time 1800 -o \"$tmp.src\" {q(source)}" if spec.url
-             else f"ln -f {q(source)} \"$tmp.src\" 2>/dev/null || cp {q(source)} \"$tmp.src\"")
+    # curl fetches only the schemes the stack allows, also through redirects; `--` ends its options, so no URL is one
+    protos = "=http,https,file" if spec.allow_file_url else "=http,https"
+    fetch = (f"curl -fsSL --proto {protos} --proto-redir =http,https --retry 2 --max-time 1800 -o \"$tmp.src\" "
+             f"-- {q(source)}" if spec.url
+             else f"ln -f -- {q(source)} \"$tmp.src\" 2>/dev/null || cp -- {q(source)} \"$tmp.src\"")
     check = f"echo {q(spec.sha256 + '  ' )}\"$tmp.src\" | sha256sum -c --quiet -" if spec.sha256 else ":"
     if spec.disk_format in QEMU_FORMAT and spec.convert:
         make = f"qemu-img convert -f {QEMU_FORMAT[spec.disk_format]} -O raw \"$tmp.src\" \"$tmp\" && rm -f \"$tmp.src\""
@@ -68,12 +73,13 @@ class Image(Component):
     def __init__(self, name: str, args: ImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:glance:Image", name, opts)
         s = args.spec
-        self.prepare = run_local(f"{name}-prepare", prepare_script(s, args.source, args.prepared), parent=self)
+        self.prepare = run_local(f"{name}-prepare", prepare_script(s, args.source, args.prepared), parent=self,
+                                 secret=args.secret)
         self.image = openstack.images.Image(
             f"{name}-image", name=s.name, local_file_path=args.prepared, disk_format=uploaded_format(s),
             container_format=s.container_format, visibility=s.visibility,
-            properties={k: oslo(v) for k, v in s.properties.items()} or None,
+            properties=hidden({k: oslo(v) for k, v in s.properties.items()}, args.secret) or None,
             min_disk_gb=s.min_disk_gb, min_ram_mb=s.min_ram_mb, protected=s.protected or None,
-            tags=s.tags or None, verify_checksum=True,
+            tags=hidden(s.tags, args.secret) or None, verify_checksum=True,
             opts=self.child(self.prepare))
         self.register_outputs({"id": self.image.id})

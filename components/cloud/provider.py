@@ -9,15 +9,20 @@ import pulumi
 import pulumi_openstack as openstack
 
 from ..config import ConfigError, OpenStackAuth
+from ..core.remote import hidden
 
 
-def provider(auth: OpenStackAuth, password: pulumi.Output, cacert: Optional[str]) -> openstack.Provider:
-    """`cacert`: the PEM content of the stack's CA bundle (the plan read and checked it)."""
+def provider(auth: OpenStackAuth, password: pulumi.Output, cacert: Optional[str],
+             secret: bool = False) -> openstack.Provider:
+    """`cacert`: the PEM content of the stack's CA bundle (the plan read and checked it); `secret`: the stack's
+    `openstack` key holds a secret, so every setting from it is a secret input."""
+    def s(value):
+        return hidden(value, secret) if value is not None else None
     return openstack.Provider(
         "openstack",
-        auth_url=auth.auth_url, user_name=auth.user_name, password=password, tenant_name=auth.project_name,
-        user_domain_name=auth.user_domain_name, project_domain_name=auth.project_domain_name,
-        region=auth.region, cacert_file=cacert, insecure=auth.insecure or None)
+        auth_url=s(auth.auth_url), user_name=s(auth.user_name), password=password, tenant_name=s(auth.project_name),
+        user_domain_name=s(auth.user_domain_name), project_domain_name=s(auth.project_domain_name),
+        region=s(auth.region), cacert_file=cacert, insecure=auth.insecure or None)
 
 
 def read_cacert(auth: Optional[OpenStackAuth], root: Path) -> Optional[str]:

@@ -9,12 +9,15 @@ import pulumi_openstack as openstack
 
 from ..config import QosSpec
 from ..core.base import Component
+from ..core.remote import hidden
 from ..core.render import oslo
 
 
 @dataclass
 class QosArgs:
     spec: QosSpec
+    secret: bool = False
+    """The stack's `qos_specs` hold a secret: the specs are secret inputs."""
 
 
 class Qos(Component):
@@ -22,6 +25,6 @@ class Qos(Component):
         super().__init__("openstack-storage:cinder:Qos", name, opts)
         s = args.spec
         self.qos = openstack.blockstorage.QosV3(
-            f"{name}-qos", name=s.name, consumer=s.consumer, specs={k: oslo(v) for k, v in s.specs.items()},
+            f"{name}-qos", name=s.name, consumer=s.consumer, specs=hidden({k: oslo(v) for k, v in s.specs.items()}, args.secret),
             opts=self.child())
         self.register_outputs({"id": self.qos.id})

@@ -10,6 +10,7 @@ import pulumi_openstack as openstack
 
 from ..config import VolumeType as VolumeTypeSpec
 from ..core.base import Component
+from ..core.remote import hidden
 from ..core.render import oslo
 
 
@@ -19,6 +20,9 @@ class VolumeTypeArgs:
     backend_name: str
     """volume_backend_name read back from the rendered cinder.conf section of `spec.backend`."""
     qos: Optional[pulumi.Resource] = None
+    secret: bool = False
+    """The stack's `volume_types` hold a secret: description and extra specs are secret inputs (project IDs are
+    names, in resource names too)."""
     """The QoS spec's QosV3 resource, when the type has one."""
 
 
@@ -32,7 +36,8 @@ class VolumeType(Component):
         specs = {k: oslo(v) for k, v in s.extra_specs.items()}
         specs["volume_backend_name"] = args.backend_name
         self.type = openstack.blockstorage.VolumeTypeV3(
-            f"{name}-type", name=s.name, description=s.description, is_public=s.public, extra_specs=specs,
+            f"{name}-type", name=s.name, description=hidden(s.description, args.secret), is_public=s.public,
+            extra_specs=hidden(specs, args.secret),
             opts=child)
         self.access = [openstack.blockstorage.VolumeTypeAccessV3(
             f"{name}-access-{project}", project_id=project, volume_type_id=self.type.id, opts=child)

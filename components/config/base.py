@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from ..core import formats
+from .strings import HostAddress, OptionName, SectionName, Text, shown
 
 PROJECT = "openstack-storage"
 SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key", "ssh_proxy_private_key",
@@ -34,18 +35,19 @@ Service = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute"
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
 Mode = Annotated[str, StringConstraints(pattern=r"^0[0-7]{3}$")]
-Address = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9.:-]*$")]
+Address = HostAddress
 HostKey = Annotated[str, AfterValidator(formats.host_key)]
-Scalar = Union[bool, int, float, str]
+Scalar = Union[bool, int, float, Text]
 # Extra oslo.config options a stack passes through unchanged: {section: {option: value}}.
-Options = dict[str, dict[str, Union[Scalar, list[Scalar]]]]
+Options = dict[SectionName, dict[OptionName, Union[Scalar, list[Scalar]]]]
 
 
 class ConfigError(Exception):
     """A stack config mistake: `key` is the full config key, `message` what is wrong and what to do."""
 
     def __init__(self, key: str, message: str):
-        super().__init__(f"{PROJECT}:{key}: {message}")
+        # one line, whatever the config held: a value with a line break must not forge a second message
+        super().__init__(shown(f"{PROJECT}:{key}: {message}"))
         self.key = key
 
 

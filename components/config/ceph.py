@@ -1,14 +1,16 @@
 """The Ceph cluster the clients use: pools, cephx users, the clients' `[client]` section."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 from uuid import UUID
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ..core import formats
 from ..core.scripts import template
+from ..core.shell import q
 from .base import Mode, Model, Name, Role, Scalar
+from .strings import CephPath, OptionName, UnixName, data_dir, secret_mode
 
 
 class CephPool(Model):
@@ -48,9 +50,10 @@ class CephClient(Model):
                     "(mon `profile rbd`, which can blocklist dead clients; osd and mgr per pool).")
     roles: list[Role] = Field(default_factory=list, description="Hosts with these roles get the keyring.")
     hosts: list[Name] = Field(default_factory=list, description="Further hosts that get the keyring.")
-    owner: str = Field("root", description="Keyring file owner.")
-    group: str = Field(description="Keyring file group: the group the consuming service runs as.")
-    mode: Mode = Field("0640", description="Keyring file mode.")
+    owner: UnixName = Field("root", description="Keyring file owner.")
+    group: UnixName = Field(description="Keyring file group: the group the consuming service runs as.")
+    mode: Annotated[Mode, AfterValidator(secret_mode)] = Field(
+        "0640", description="Keyring file mode; nothing for other users (a keyring holds a key).")
 
     @field_validator("name")
     @classmethod
@@ -81,12 +84,22 @@ class CephClientSection(Model):
     rbd_cache: Optional[bool] = None
     rbd_cache_writethrough_until_flush: Optional[bool] = None
     rbd_concurrent_management_ops: Optional[int] = Field(None, ge=1)
-    admin_socket: Optional[str] = Field(None, description="e.g. /var/run/ceph/guests/$cluster-$type.$id.$pid.$cctid.asok; "
+    admin_socket: Optional[CephPath] = Field(None, description="e.g. /var/run/ceph/guests/$cluster-$type.$id.$pid.$cctid.asok; "
                                         "its directory is created, owned by runtime_owner:runtime_group.")
-    log_file: Optional[str] = Field(None, description="e.g. /var/log/qemu/qemu-guest-$pid.log; directory created likewise.")
-    runtime_owner: str = Field("libvirt-qemu", description="Owner of the admin socket and log directories (qemu's user).")
-    runtime_group: str = Field("kvm", description="Group of those directories.")
-    options: dict[str, Scalar] = Field(default_factory=dict, description="Further `[client]` options, verbatim.")
+    log_file: Optional[CephPath] = Field(None, description="e.g. /var/log/qemu/qemu-guest-$pid.log; directory created likewise.")
+    runtime_owner: UnixName = Field("libvirt-qemu", description="Owner of the admin socket and log directories (qemu's user).")
+    runtime_group: UnixName = Field("kvm", description="Group of those directories.")
+    options: dict[OptionName, Scalar] = Field(default_factory=dict, description="Further `[client]` options, "
+                                              "verbatim (names with _, not spaces).")
+
+    @model_validator(mode="after")
+    def _dirs(self):
+        for d in self.runtime_dirs():
+            try:
+                data_dir(d)
+            except ValueError as e:
+                raise ValueError(f"the directory of admin_socket or log_file: {e}") from None
+        return self
 
     def settings(self, qemu: bool) -> dict[str, Scalar]:
         """The section for a host; admin socket and log paths are qemu's, so only computes (`qemu`) get them,
@@ -130,14 +143,15 @@ class Ceph(Model):
         run makes: `mon 'auth get' entity=client.cinder` answers as `ceph auth get client.cinder` for a quarter of
         its CPU."""
         t, mons = self.connect_timeout, ", ".join(self.mon_host)
-        return f"""bounded() {{
+        return f"""mons={q(mons)}
+bounded() {{
   local rc=0 err
   err=$(mktemp)
   local what=$1; shift
   timeout --kill-after 5 {t + 10} "$@" 2>"$err" || rc=$?
   cat "$err" >&2
   if [ "$rc" -ne 0 ] && {{ [ "$rc" -eq 124 ] || grep -qiE 'timed out|error connecting to the cluster' "$err"; }}; then
-    echo "the Ceph monitors ({mons}) did not answer within {t} s ($what) from $(hostname);" \\
+    echo "the Ceph monitors ($mons) did not answer within {t} s ($what) from $(hostname);" \\
       "is the cluster up and reachable? (ceph.connect_timeout)" >&2
   fi
   rm -f "$err"

@@ -7,17 +7,18 @@ from typing import Optional
 from pydantic import Field, field_validator
 
 from .base import ROLES, Address, HostKey, Model, Role
+from .strings import UnixName
 
 
 class SshProxy(Model):
     address: Address = Field(description="The bastion (jump host) the program connects through.")
     port: int = Field(22, ge=1, le=65535, description="Its SSH port.")
-    user: str = Field("root", description="Login user on the bastion (it only forwards the connection).")
+    user: UnixName = Field("root", description="Login user on the bastion (it only forwards the connection).")
     host_key: HostKey = Field(description="Pinned SSH host public key of the bastion.")
 
 
 class Ssh(Model):
-    user: str = Field("root", description="SSH login user on the hosts.")
+    user: UnixName = Field("root", description="SSH login user on the hosts.")
     port: int = Field(22, ge=1, le=65535, description="SSH port.")
     connect_timeout: int = Field(10, ge=1, le=300, description="Seconds one connection attempt may take (a hung or "
                                  "unreachable host fails after connect_attempts of them).")

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from .base import Model, Name, Options, Scalar
+from .strings import CacheMode, IPAddress, LibvirtUri, MountOptions, OptionName, Share, UnixName
 
 
 class Glance(Model):
@@ -29,17 +30,17 @@ class CinderCephBackend(Model):
     max_clone_depth: Optional[int] = Field(None, ge=0)
     chunk_size: Optional[int] = Field(None, ge=1, description="rbd_store_chunk_size in MB.")
     connect_timeout: Optional[int] = Field(None, description="rados_connect_timeout in seconds.")
-    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+    options: dict[OptionName, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
 
 
 class CinderNfsBackend(Model):
     type: Literal["nfs"]
     name: Name = Field(description="Backend section name, also its volume_backend_name.")
     export: Optional[Name] = Field(None, description="nfs.exports entry that serves the shares.")
-    shares: list[str] = Field(default_factory=list, description="Or shares by hand, `server:/path`.")
-    mount_options: Optional[str] = Field(None, description="nfs_mount_options; unset: vers=4.1 for an NFS-Ganesha "
+    shares: list[Share] = Field(default_factory=list, description="Or shares by hand, `server:/path`.")
+    mount_options: Optional[MountOptions] = Field(None, description="nfs_mount_options; unset: vers=4.1 for an NFS-Ganesha "
                                          "export (its pseudo paths exist only over NFSv4), else cinder's default.")
-    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+    options: dict[OptionName, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -53,8 +54,8 @@ class CinderGlusterBackend(Model):
     name: Name = Field(description="Backend section name, also its volume_backend_name.")
     volume: Name = Field(description="gluster.volumes entry. Before Ocata: the native GlusterfsDriver; from Ocata "
                          "on: the NFS driver on the volume's NFS-Ganesha export (an nfs.exports entry).")
-    mount_options: Optional[str] = Field(None, description="nfs_mount_options (NFS path only); unset: vers=4.1.")
-    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+    mount_options: Optional[MountOptions] = Field(None, description="nfs_mount_options (NFS path only); unset: vers=4.1.")
+    options: dict[OptionName, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
 
 
 class CinderLvmBackend(Model):
@@ -62,9 +63,9 @@ class CinderLvmBackend(Model):
     name: Name = Field(description="Backend section name, also its volume_backend_name.")
     volume_group: Name = Field("cinder-volumes", description="LVM volume group on every cinder-volume host.")
     target_helper: Literal["tgtadm", "lioadm"] = Field("tgtadm", description="iSCSI target helper.")
-    target_ip_address: Optional[str] = Field(None, description="Portal address; unset keeps cinder's default "
+    target_ip_address: Optional[IPAddress] = Field(None, description="Portal address; unset keeps cinder's default "
                                              "($my_ip).")
-    options: dict[str, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
+    options: dict[OptionName, Scalar] = Field(default_factory=dict, description="Further options of this backend section.")
 
 
 BACKEND_TYPES = ("ceph", "nfs", "glusterfs", "lvm")
@@ -104,13 +105,13 @@ class Nova(Model):
     images_type: Literal["rbd", "qcow2", "raw", "flat", "default"] = Field(
         "rbd", description="Ephemeral disk backend.")
     images_rbd_pool: Optional[Name] = Field(None, description="Pool for ephemeral disks (images_type rbd).")
-    disk_cachemodes: list[str] = Field(default_factory=list, description='e.g. ["network=writeback"].')
+    disk_cachemodes: list[CacheMode] = Field(default_factory=list, description='e.g. ["network=writeback"].')
     hw_disk_discard: Optional[Literal["unmap", "ignore"]] = None
     file_injection: bool = Field(False, description="Off by default: rely on the metadata service and cloud-init.")
-    libvirt_uri: Optional[str] = Field(None, description="libvirt URI for virsh on the computes; unset keeps "
+    libvirt_uri: Optional[LibvirtUri] = Field(None, description="libvirt URI for virsh on the computes; unset keeps "
                                        "virsh's default (qemu:///system).")
-    keyring_owner: str = Field("root", description="Owner of the rbd_user keyring on computes.")
-    keyring_group: str = Field("nova", description="Group of the rbd_user keyring on computes (nova-compute reads it).")
+    keyring_owner: UnixName = Field("root", description="Owner of the rbd_user keyring on computes.")
+    keyring_group: UnixName = Field("nova", description="Group of the rbd_user keyring on computes (nova-compute reads it).")
     options: Options = Field(default_factory=dict, description="Further nova.conf options, "
                             "{section: {option: value}}.")
 

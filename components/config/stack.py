@@ -1,9 +1,9 @@
 """The whole stack config: every section, and the questions the program asks across them."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import RELEASES, Model, Name, Scalar, Service, release_index
 from .ceph import Ceph
@@ -12,16 +12,17 @@ from .hosts import Host, Ssh
 from .migration import Migration
 from .services import Cinder, Glance, Nova
 from .storage import Gluster, GlusterVolume, InstancesShare, NfsExport
+from .strings import GaneshaBlock, GaneshaValue, OptionName, Text, UnitName
 
 
 class StackConfig(Model):
     ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
-    release: str = Field("2026.2", description="OpenStack release (name or version): chooses between the "
+    release: Text = Field("2026.2", description="OpenStack release (name or version): chooses between the "
                          "current and the old (before Ocata) forms of the Gluster and migration settings, and the "
                          "option data the `options` keys are checked against.")
     service_manager: Literal["systemd", "supervisord", "none"] = Field(
         "systemd", description="How services are restarted after their config changed.")
-    service_names: dict[Service, str] = Field(default_factory=dict,
+    service_names: dict[Service, UnitName] = Field(default_factory=dict,
                                               description="Unit or program name where it differs from ours, e.g. "
                                                           "{glance-api: openstack-glance-api}.")
     hosts: dict[Name, Host] = Field(min_length=1, description="Every host the program touches, by name.")
@@ -31,8 +32,9 @@ class StackConfig(Model):
     nova: Optional[Nova] = Field(None, description="nova.conf `[libvirt]` RBD settings; unset leaves nova alone.")
     gluster: Optional[Gluster] = Field(None, description="GlusterFS trusted pool and volumes.")
     nfs_exports: list[NfsExport] = Field(default_factory=list, description="NFS exports.")
-    ganesha_options: dict[str, dict[str, Scalar]] = Field(
-        default_factory=dict, description="Further ganesha.conf blocks, e.g. {NFSv4: {Graceless: true}}.")
+    ganesha_options: dict[GaneshaBlock, dict[OptionName, Union[bool, int, float, GaneshaValue]]] = Field(
+        default_factory=dict, description="Further ganesha.conf blocks, e.g. {NFSv4: {Graceless: true}}; not EXPORT "
+                                          "or EXPORT_DEFAULTS (exports are nfs_exports, checked).")
     instances_share: Optional[InstancesShare] = Field(None, description="Shared /var/lib/nova/instances for "
                                                       "live migration.")
     migration: Optional[Migration] = Field(None, description="libvirt live migration settings on the computes.")
@@ -41,8 +43,17 @@ class StackConfig(Model):
     qos_specs: list[QosSpec] = Field(default_factory=list, description="Cinder QoS specs.")
     volume_types: list[VolumeType] = Field(default_factory=list, description="Cinder volume types, one per use.")
     images: list[Image] = Field(default_factory=list, description="Glance images uploaded after glance is configured.")
-    image_cache_dir: str = Field(".cache/images", description="Where sources are downloaded and converted "
+    image_cache_dir: Text = Field(".cache/images", description="Where sources are downloaded and converted "
                                  "(relative to the project directory).")
+
+    @field_validator("ganesha_options")
+    @classmethod
+    def _no_exports(cls, blocks):
+        bad = next((b for b in blocks if b.upper() in ("EXPORT", "EXPORT_DEFAULTS")), None)
+        if bad:
+            raise ValueError(f"block {bad} would add or loosen exports past the checks of nfs_exports; describe "
+                             f"exports there")
+        return blocks
 
     def service(self, name: str) -> str:
         return self.service_names.get(name, name)

@@ -76,6 +76,8 @@ def _split(text: str, separators: str) -> list[str]:
 
 def _address(text: str) -> str:
     """The host of one address, IPv6 without its brackets; ValueError when it is no address Ceph reads."""
+    if "%" in text:
+        raise ValueError("an IPv6 scope id (%...) is not written in ceph.conf")
     try:
         return str(ipaddress.ip_address(text))      # a bare IPv6 address, which then has no port
     except ValueError:

@@ -38,7 +38,7 @@ def write_files_script(files: list[tuple[str, str, str, str, int]],
     from stdin, where their contents follow each other, each atomically (the prelude's `put`)."""
     lines = [prelude(*(["dir"] if dirs else []), "put")]
     for path, owner, group, mode in dirs:
-        lines.append(" ".join(shlex.quote(str(a)) for a in ("dir", path, owner, group, mode, f"{int(mode, 8):o}")))
+        lines.append(" ".join(shlex.quote(str(a)) for a in ("dir", path, owner, group, mode)))
     for path, owner, group, mode, length in files:
         # stat's %a is the mode without its leading zero
         lines.append(" ".join(shlex.quote(str(a)) for a in ("put", path, owner, group, mode, length, f"{int(mode, 8):o}")))
@@ -139,7 +139,8 @@ class RemoteFilesProvider(ResourceProvider):
                 continue
             owner, group, mode, digest = line.split()[:4]
             files[path], hashes[path] = _attrs(owner, group, mode), digest
-        found = {d: _attrs(*line.split()[:3]) if line != "MISSING" else {"owner": "missing"}
+        # a directory is the program's to make, not to own: one that is there is as wanted, whoever owns it
+        found = {d: props["dirs"][d] if line != "MISSING" else {"owner": "missing"}
                  for d, line in zip(dirs, lines[len(paths):])}
         # content is not read back: drift shows as a different sha256, and `up --refresh` rewrites the file
         return ReadResult(id_, {**props, "files": files, "sha256": hashes, **({"dirs": found} if dirs else {})})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 
 from ..config import StackConfig
+from ..core.fileformats import expect_fields
 from ..core.render import render_ini
 from .service_config import ServiceConfig
 
@@ -44,7 +45,7 @@ def mount_options(cfg: StackConfig, backend):
 
 def extra_files(cfg: StackConfig) -> dict[str, str]:
     """Files cinder-volume reads besides cinder.conf: one shares file per file backend."""
-    return {shares_path(cfg, b): "\n".join(shares(cfg, b)) + "\n"
+    return {shares_path(cfg, b): expect_fields("\n".join(shares(cfg, b)) + "\n", 1, shares_path(cfg, b))
             for b in cfg.cinder.backends if b.type in ("nfs", "glusterfs")}
 
 

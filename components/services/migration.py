@@ -11,6 +11,7 @@ import pulumi
 from ..config import Migration
 from ..core.base import Component
 from ..core.remote import Target, q, run, write_files
+from ..core.fileformats import expect_fields
 from ..core.render import FileSpec, render
 from ..libvirt.pki import LibvirtPki
 from .service_config import ServiceConfig, ServiceConfigArgs
@@ -35,7 +36,8 @@ def render_qemu() -> str:
 
 
 def hosts_block(computes: dict[str, str]) -> str:
-    return "\n".join([BEGIN, *(f"{addr} {name}" for name, addr in sorted(computes.items())), END]) + "\n"
+    lines = expect_fields("".join(f"{addr} {name}\n" for name, addr in sorted(computes.items())), 2, "/etc/hosts")
+    return f"{BEGIN}\n{lines}{END}\n"
 
 
 def hosts_script(block: str) -> str:
@@ -56,7 +58,12 @@ fi
 
 
 def known_hosts(computes: dict[str, tuple[str, str]]) -> str:
-    return "".join(f"{name},{addr} {key}\n" for name, (addr, key) in sorted(computes.items()))
+    return expect_fields("".join(f"{name},{addr} {key}\n" for name, (addr, key) in sorted(computes.items())), 3,
+                         "known_hosts")
+
+
+def authorized_keys(public_key: str) -> str:
+    return expect_fields(public_key.strip() + "\n", len(public_key.split()), "authorized_keys")
 
 
 SSH_CONFIG = "Host *\n    StrictHostKeyChecking yes\n    UserKnownHostsFile " + NOVA_HOME + "/.ssh/known_hosts\n"
@@ -106,7 +113,7 @@ class LiveMigration(Component):
         if m.nova_ssh_public_key and args.nova_ssh_key is not None:
             files = {
                 f"{NOVA_HOME}/.ssh/id_ed25519": (args.nova_ssh_key, "0600"),
-                f"{NOVA_HOME}/.ssh/authorized_keys": (m.nova_ssh_public_key.strip() + "\n", "0600"),
+                f"{NOVA_HOME}/.ssh/authorized_keys": (authorized_keys(m.nova_ssh_public_key), "0600"),
                 f"{NOVA_HOME}/.ssh/known_hosts": (known_hosts(args.computes), "0644"),
                 f"{NOVA_HOME}/.ssh/config": (SSH_CONFIG, "0600"),
             }

@@ -46,6 +46,8 @@ class GlusterVolumeArgs:
     glusterd: list = field(default_factory=list)
     """glusterd.vol and glusterd's restart on the brick hosts: the volume commands wait for them, the brick
     directories do not."""
+    secret: bool = False
+    """The stack's `gluster` key holds a secret: the steps' scripts are secrets."""
 
 
 def ensure_script(args: GlusterVolumeArgs) -> str:
@@ -93,8 +95,9 @@ class GlusterVolume(Component):
         for b in v.bricks:
             dirs.setdefault(b.host, []).append(b.path)
         self.bricks = [run(f"{name}-bricks-{host}", args.targets[host],
-                           "\n".join(f"[ -d {q(p)} ] || mkdir -p {q(p)}" for p in paths), parent=self)
+                           "\n".join(f"[ -d {q(p)} ] || mkdir -p {q(p)}" for p in paths), parent=self,
+                           secret=args.secret)
                        for host, paths in dirs.items()]
         self.volume = run(f"{name}-ensure", args.targets[v.bricks[0].host], ensure_script(args), parent=self,
-                          depends_on=[*self.bricks, *args.glusterd])
+                          depends_on=[*self.bricks, *args.glusterd], secret=args.secret)
         self.register_outputs({"name": v.name})

@@ -11,6 +11,7 @@ import pulumi
 from ..config import InstancesShare
 from ..core.base import Component
 from ..core.remote import Target, q, run, write_files
+from ..core.fileformats import expect_fields
 from ..core.render import FileSpec
 
 USERS = ("nova", "libvirt-qemu")
@@ -97,7 +98,7 @@ class InstancesMountArgs:
 
 def mount_script(a: InstancesMountArgs) -> str:
     s = a.share
-    line = f"{a.source} {s.instances_path} {a.fstype} {s.mount_options} 0 0"
+    line = expect_fields(f"{a.source} {s.instances_path} {a.fstype} {s.mount_options} 0 0", 6, "the fstab line")
     mount = ('mountpoint -q "$dir" || { mount "$dir"; echo "mounted $dir"; }' if s.mount_now
              else 'echo "fstab only (mount_now: false)"')
     return f"""

@@ -29,9 +29,10 @@ class LvmBackendArgs:
 class LvmBackend(Component):
     def __init__(self, name: str, args: LvmBackendArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("openstack-storage:cinder:Lvm", name, opts)
-        self.check = run(f"{name}-vg", args.target, "\n".join(
-            f"vgs {q(vg)} >/dev/null 2>&1 || {{ echo \"volume group {vg} is missing on {args.host}: create it "
-            f"(vgcreate {vg} DEVICE) or fix cinder.backends[].volume_group\" >&2; exit 1; }}"
+        self.check = run(f"{name}-vg", args.target, f"host={q(args.host)}\n" + "\n".join(
+            f"vg={q(vg)}\n"
+            'vgs "$vg" >/dev/null 2>&1 || { echo "volume group $vg is missing on $host: create it (vgcreate $vg '
+            'DEVICE) or fix cinder.backends[].volume_group" >&2; exit 1; }'
             for vg in args.volume_groups), parent=self)
         self.tgt = None
         if TGT_INCLUDE in args.files:

@@ -2,10 +2,10 @@
 # scripts.py: prelude), without these comments, because every step's script is kept in the Pulumi state.
 # One function per block, blocks apart by a blank line, no blank line inside a block.
 
-# dir PATH OWNER GROUP MODE STAT_MODE: make the directory, or set its owner and mode; prints `dir PATH` when it did.
-# STAT_MODE is MODE as `stat -c %a` prints it (no leading zero).
+# dir PATH OWNER GROUP MODE: make the directory with that owner and mode when it is missing; prints `dir PATH` when it
+# did. A directory that is there is left as it is: the program never takes over a directory it did not make.
 dir() {
-  [ -d "$1" ] && [ "$(stat -c %U:%G:%a "$1")" = "$2:$3:$5" ] || { install -d -o "$2" -g "$3" -m "$4" "$1"; echo "dir $1"; }
+  [ -d "$1" ] || { install -d -o "$2" -g "$3" -m "$4" "$1"; echo "dir $1"; }
 }
 
 # put PATH OWNER GROUP MODE LENGTH STAT_MODE: the next LENGTH bytes of stdin (where several files' contents follow

@@ -47,13 +47,16 @@ def test_put_takes_its_own_bytes_of_a_shared_stdin(tmp_path):
     assert a.read_text() == "hé" and b.read_text() == "you\n"   # a length in bytes: é is two of them
 
 
-def test_dir_makes_or_sets_a_directory_and_says_so_only_then(tmp_path):
+def test_dir_makes_a_missing_directory_and_never_takes_over_one_that_is_there(tmp_path):
     d = tmp_path / "run" / "guests"
-    call = f"{prelude('dir')}\ndir {d} {ME[0]} {ME[1]} 0750 750"
+    call = f"{prelude('dir')}\ndir {d} nobody nogroup 0750"
     assert bash(call).stdout == f"dir {d}\n" and oct(d.stat().st_mode & 0o777) == "0o750"
+    assert (d.stat().st_uid, d.stat().st_gid) == (pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid)
     assert bash(call).stdout == ""
+    # one that was there (a system directory named by mistake, another service's): its owner and mode stay
+    os.chown(d, 0, 0)
     d.chmod(0o700)
-    assert bash(call).stdout == f"dir {d}\n" and oct(d.stat().st_mode & 0o777) == "0o750"
+    assert bash(call).stdout == "" and oct(d.stat().st_mode & 0o777) == "0o700" and d.stat().st_uid == 0
 
 
 # `ceph auth get client.cinder` (Ceph 18), with the caps the OpenStack guide gives, as the program's steps read it

@@ -82,8 +82,7 @@ def test_libvirtd_restarts_after_its_certificates_and_when_they_change(monitor, 
         assert triggers == [sha256(text(monitor.named("compute1-migration-libvirt-file"))),
                             "written-compute1-migration-libvirt-file", "written-compute1-libvirt-pki-files"], triggers
         # and it restarts when either write changed a file (the mocks' first writes change every one)
-        assert script(restart).startswith("supervisorctl restart libvirtd") or \
-            script(restart).startswith("systemctl restart libvirtd"), script(restart)
+        assert script(restart).startswith('service=libvirtd\nsystemctl restart "$service"'), script(restart)
         for path in LIBVIRT:
             assert monitor.depends_on("compute1-migration-libvirt-restart-libvirtd",
                                       files_of(monitor, "compute1")[path].r.name), path

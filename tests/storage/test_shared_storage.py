@@ -1,4 +1,8 @@
 """GlusterFS, NFS, the shared instances path, live migration and LVM under Pulumi mocks."""
+import os
+import shutil
+import subprocess
+import tempfile
 import pulumi
 import pytest
 
@@ -237,7 +241,7 @@ def test_gluster_instances_turn_dynamic_ownership_off(monitor, shared):
 
 @pulumi.runtime.test
 def test_nova_ssh_uses_pinned_known_hosts(monitor, shared):
-    shared["migration"] = {"transport": "ssh", "nova_ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAInova nova@cloud"}
+    shared["migration"] = {"transport": "ssh", "nova_ssh_public_key": f"{STORAGE_KEYS['storage1']} nova@cloud"}
     _, d = deploy(shared, {"ssh_private_key": "k", "nova_ssh_private_key": "NOVA-PRIVATE-KEY"})
 
     def check(_):
@@ -260,12 +264,20 @@ def test_lvm_checks_the_volume_group_and_includes_cinder_volumes_in_tgt(monitor,
     _, d = deploy(shared)
 
     def check(_):
-        assert "vgs cinder-volumes" in script(monitor, "controller1-lvm-vg")
-        assert "volume group cinder-volumes is missing on controller1" in script(monitor, "controller1-lvm-vg")
+        assert 'vg=cinder-volumes\nvgs "$vg"' in script(monitor, "controller1-lvm-vg")
+        # run against a host without the group: the message names it and the host
+        bin_dir = tempfile.mkdtemp()
+        with open(f"{bin_dir}/vgs", "w") as f:
+            f.write("#!/bin/sh\nexit 5\n")
+        os.chmod(f"{bin_dir}/vgs", 0o755)
+        r = subprocess.run(["bash", "-c", script(monitor, "controller1-lvm-vg")], capture_output=True, text=True,
+                           env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}, timeout=10)
+        shutil.rmtree(bin_dir)
+        assert r.returncode == 1 and "volume group cinder-volumes is missing on controller1" in r.stderr, r.stderr
         assert stdin(monitor, "controller1-lvm-tgt-file").endswith("include /var/lib/cinder/volumes/*\n")
         restart = monitor.named("controller1-lvm-tgt-restart-tgt")
         assert plain(restart.inputs["triggers"])[0] == sha256(stdin(monitor, "controller1-lvm-tgt-file"))
-        assert "systemctl restart tgt" in script(monitor, "controller1-lvm-tgt-restart-tgt")
+        assert 'service=tgt\nsystemctl restart "$service"' in script(monitor, "controller1-lvm-tgt-restart-tgt")
     return settled(d.resources).apply(check)
 
 
@@ -275,7 +287,7 @@ ERRORS = [
     ("replica does not divide bricks", lambda c: c["gluster"]["volumes"][0].update(replica=3),
      "openstack-storage:gluster.volumes[cinder-vol]: 2 bricks do not divide into replica sets of 3"),
     ("export to everyone", lambda c: c["nfs_exports"][0].update(clients=["*"]),
-     "openstack-storage:nfs_exports[instances]: clients '*' opens the share to everyone"),
+     "openstack-storage:nfs_exports[instances].clients[0]: '*' opens the share to everyone"),
     ("export host without the role", lambda c: c["hosts"]["storage2"].update(roles=["gluster-server"]),
      "openstack-storage:nfs_exports[instances].host: host 'storage2' does not have role 'nfs-server'"),
     ("gluster on a current release without ganesha", lambda c: c.update(nfs_exports=c["nfs_exports"][:2]),
