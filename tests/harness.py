@@ -199,36 +199,37 @@ def encode(cfg: dict) -> dict:
     return {f"openstack-storage:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
 
 
-def stack_config(cfg: dict, secret_config: dict | None = None) -> None:
-    """Set `cfg` (bare keys) and its secrets as this process's stack config."""
+def stack_config(cfg: dict, secret_config: dict | None = None, secret_in: tuple = ()) -> None:
+    """Set `cfg` (bare keys) and its secrets as this process's stack config; `secret_in`: keys of `cfg` the engine
+    marks secret, as it does a key with a `secure:` value somewhere under it."""
     if secret_config is None:
         secret_config = {"ssh_private_key": SSH_KEY}
         if "openstack" in cfg:
             secret_config["openstack_password"] = OPENSTACK_PASSWORD
     pulumi.runtime.set_all_config({**encode(cfg), **encode(secret_config)},
-                                  [f"openstack-storage:{k}" for k in secret_config])
+                                  [f"openstack-storage:{k}" for k in [*secret_config, *secret_in]])
 
 
-def plan(cfg: dict, secret_config: dict | None = None):
+def plan(cfg: dict, secret_config: dict | None = None, secret_in: tuple = ()):
     """The program's plan of `cfg`, read through the runtime config as the program reads it."""
     from components import program
-    stack_config(cfg, secret_config)
+    stack_config(cfg, secret_config, secret_in)
     return program.plan(*program.stack_values())
 
 
-def deploy(cfg: dict, secret_config: dict | None = None):
+def deploy(cfg: dict, secret_config: dict | None = None, secret_in: tuple = ()):
     """Plan and register everything (inside a @pulumi.runtime.test): (plan, deployment)."""
     from components import program
-    p = plan(cfg, secret_config)
+    p = plan(cfg, secret_config, secret_in)
     return p, program.deploy(p, secrets())
 
 
-def config_error(cfg: dict, secret_config: dict | None = None) -> str:
+def config_error(cfg: dict, secret_config: dict | None = None, secret_in: tuple = ()) -> str:
     """The one ConfigError `cfg` gives (fails when it gives none)."""
     import pytest
     from components.config import ConfigError
     with pytest.raises(ConfigError) as e:
-        plan(cfg, secret_config)
+        plan(cfg, secret_config, secret_in)
     return str(e.value)
 
 

@@ -54,8 +54,12 @@ def _member(part) -> bool:
 
 
 def _first(errors: list[dict]) -> dict:
-    """The error to report: the first one's, and where it is a value that fits no member of a union (an option
-    value is a bool, a number or a text), the member's own refusal (a control character) over "not a bool"."""
+    """The error to report: an unknown key first (a misspelt key also makes the right one missing); else the first
+    one's, and where it is a value that fits no member of a union (an option value is a bool, a number or a text),
+    the member's own refusal (a control character) over "not a bool"."""
+    unknown = next((e for e in errors if e["type"] == "extra_forbidden"), None)
+    if unknown:
+        return unknown
     where = [p for p in errors[0]["loc"] if not _member(p)]
     same = [e for e in errors if [p for p in e["loc"] if not _member(p)] == where]
     return next((e for e in same if e["type"] == "value_error"), errors[0])

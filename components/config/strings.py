@@ -63,13 +63,13 @@ def absolute_path(value: str, dollar: bool = False) -> str:
     text(value)
     if not value.startswith("/"):
         raise ValueError(f"{value!r} is not an absolute path; start it with /")
-    if posixpath.normpath(value) != value or "/../" in value + "/" or value.startswith("//"):
-        raise ValueError(f"{value!r} is not a normalised path; write {posixpath.normpath(value)!r} "
-                         f"(no //, no trailing /, no . or .. parts)")
     bad = (CEPH_PATH_CHAR if dollar else PATH_CHAR).search(value)
     if bad:
         raise ValueError(f"{value!r} has the character {bad.group()!r}; a path here may hold letters, digits and "
                          f"{'$' if dollar else ''}._@+- between slashes")
+    if posixpath.normpath(value) != value or "/../" in value + "/" or value.startswith("//"):
+        raise ValueError(f"{value!r} is not a normalised path; write {posixpath.normpath(value)!r} "
+                         f"(no //, no trailing /, no . or .. parts)")
     if len(value) > 4095:
         raise ValueError("the path is longer than PATH_MAX")
     return value

@@ -4,7 +4,8 @@ XML, and files of whitespace-separated fields (fstab, shares, glusterd.vol, tgt,
 
 render.py parses every rendered file back with these and compares it with the structure its template meant
 (core/render.py: `render`); the Python-built files check their lines with `fields`. A parser returns nested tuples
-of strings and raises ValueError on what its format does not allow."""
+of strings and raises ValueError on what its format does not allow. Every parser breaks lines wherever any reader
+might (str.splitlines: \r, \v, \f, \x85, \u2028 as well as \n), so a hidden line break shows as one."""
 from __future__ import annotations
 
 import configparser
@@ -19,7 +20,7 @@ def ini(text: str) -> tuple:
                                           empty_lines_in_values=False)
     parser.optionxform = str
     try:
-        parser.read_string(text)
+        parser.read_string("\n".join(text.splitlines()))
     except configparser.Error as e:
         raise ValueError(str(e).splitlines()[0]) from None
     for number, line in enumerate(text.splitlines(), 1):
@@ -66,7 +67,7 @@ def ganesha(text: str) -> tuple:
     """ganesha.conf: blocks `NAME { key = value[, value]; ... }`, nested, as (name, items); an item is
     (key, values) or a block. Quoted values keep their quotes, so a quote cannot move."""
     tokens = []
-    for m in GANESHA_TOKEN.finditer(text):
+    for m in GANESHA_TOKEN.finditer("\n".join(text.splitlines())):
         if m.group(4) is not None:
             raise ValueError(f"unexpected {m.group(4)!r} in ganesha.conf")
         if m.group(1) is not None:
