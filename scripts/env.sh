@@ -1,7 +1,8 @@
 # Source this to run pulumi by hand the way `make` does: the project's own engine, plugins and local state,
 # offline. Usage: . scripts/env.sh
 _root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export PATH="$_root/.toolchain/bin:$_root/.venv/bin:$PATH"
+# scripts/bin/pulumi: the engine with SIGINT at its default, whoever started it (see there)
+export PATH="$_root/scripts/bin:$_root/.toolchain/bin:$_root/.venv/bin:$PATH"
 export PULUMI_HOME="$_root/.toolchain/home"
 # metadata=skip: no sidecar (.attrs, with an MD5 of the content) beside each state file. The engine rewrites the whole
 # state after every step's start and end; without the MD5 and the sidecar, `pulumi up` of 800 resources took 64.6
