@@ -54,6 +54,10 @@ class NfsExport(Model):
     clients: list[Network] = Field(min_length=1, description="Networks allowed to mount, e.g. 10.0.0.0/24. `*` is "
                                "refused.")
     no_root_squash: bool = Field(False, description="Opt-in: root on clients acts as root on the share.")
+    anonymous_uid: Optional[int] = Field(None, ge=1, description="Squash root to this uid instead of nobody (e.g. "
+                                         "cinder's, whose root-run parts, such as privsep reading a volume's format, "
+                                         "must read its files); root still never acts as root.")
+    anonymous_gid: Optional[int] = Field(None, ge=1, description="Likewise the gid.")
     owner: Optional[OwnerGroup] = Field(None, description="Owner:group of the exported directory, e.g. nova:nova; "
                                         "set on that directory only.")
 

@@ -36,13 +36,17 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
         assert conf == p.configs["cinder"]
         assert "enabled_backends = ceph,nfs,gluster,lvm" in conf.splitlines()
         assert "volume_driver = cinder.volume.drivers.rbd.RBDDriver" in section(conf, "ceph")
+        # root squashed exports (the default): cinder's file operations as the cinder user, its files 0660
+        secure = ["nas_secure_file_operations = true", "nas_secure_file_permissions = true"]
         assert section(conf, "nfs") == ["volume_backend_name = nfs", "volume_driver = cinder.volume.drivers.nfs.NfsDriver",
-                                        "nfs_shares_config = /etc/cinder/nfs_shares_nfs", "nfs_mount_options = vers=4.1"]
+                                        "nfs_shares_config = /etc/cinder/nfs_shares_nfs", "nfs_mount_options = vers=4.1",
+                                        *secure]
         # current release: the gluster volume reaches cinder through NFS-Ganesha and the NFS driver
         assert section(conf, "gluster") == ["volume_backend_name = gluster",
                                             "volume_driver = cinder.volume.drivers.nfs.NfsDriver",
                                             "nfs_shares_config = /etc/cinder/nfs_shares_gluster",
-                                            "nfs_mount_options = vers=4.1"]     # a ganesha pseudo path: NFSv4 only
+                                            "nfs_mount_options = vers=4.1",     # a ganesha pseudo path: NFSv4 only
+                                            *secure]
         assert section(conf, "lvm") == ["volume_backend_name = lvm", "volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver",
                                         "volume_group = cinder-volumes", "target_helper = tgtadm", "target_protocol = iscsi"]
         assert "GlusterfsDriver" not in conf
@@ -54,6 +58,15 @@ def test_ceph_gluster_nfs_and_lvm_backends_in_one_cinder_conf(monitor, shared):
         assert len(files) == 3 and sorted(trig[:3]) == sorted(sha256(f.content) for f in files.values())
         assert trig[3:] == ["written-controller1-cinder-config-file"]
     return settled(d.resources).apply(check)
+
+
+def test_an_export_without_root_squash_or_shares_by_hand_leave_cinders_auto(shared):
+    shared["nfs_exports"][1]["no_root_squash"] = True
+    shared["cinder"]["backends"][2]["volume"] = "cinder-vol"
+    shared["cinder"]["backends"].append({"type": "nfs", "name": "byhand", "shares": ["203.0.113.42:/srv/x"]})
+    conf = plan(shared).configs["cinder"]
+    assert "nas_secure_file_operations" not in "\n".join(section(conf, "nfs") + section(conf, "byhand"))
+    assert "nas_secure_file_operations = true" in section(conf, "gluster")
 
 
 def test_old_release_uses_the_native_gluster_driver(shared):
