@@ -59,6 +59,8 @@ host_init() {
   mount -t tmpfs -o mode=1777,size=1g "lab-$h-tmp" /tmp
   mount --bind "$d/root" /root
   mount --bind "$d/srv" /srv
+  # NFS through fuse-nfs, in this host only (lab/nfs/README.md): the machine's own mount.nfs stays as it is
+  mount --bind "$LAB/nfs/mount.nfs" /usr/sbin/mount.nfs
   mkdir -p /run/lock /run/sshd /run/user
   chmod 1777 /run/lock
 

@@ -94,6 +94,7 @@ write_lab_json() {
     --arg sshcfg "$RUN/ssh/config" --arg fsid "$(cat "$CEPH_DIR/fsid")" --arg mon "${ADDR[$CEPH_HOST]}" \
     --arg admin "$CEPH_HOST" --arg uri "$LIBVIRT_URI" --argjson pids "$(pids_json)" \
     --arg bridge "$BRIDGE" --arg gw "$GATEWAY" --arg nfs "$NFS_HOST" \
+    --argjson cuid "$(in_host controller id -u cinder)" --argjson cgid "$(in_host controller id -g cinder)" \
     --argjson gluster "$(printf '%s\n' "${GLUSTER_HOSTS[@]}" | jq -R . | jq -sc .)" \
     --argjson computes "$(printf '%s\n' "${COMPUTES[@]}" | jq -R . | jq -sc .)" '{
       hosts: $hosts,
@@ -107,6 +108,7 @@ write_lab_json() {
       nfs: {host: $nfs, export_dir: "/srv/nfs/instances", config: "/etc/ganesha/ganesha.conf",
             reload: "supervisorctl restart nfs-ganesha"},
       libvirt_uri: $uri,
+      cinder_ids: {uid: $cuid, gid: $cgid},
       computes: $computes,
       pids: $pids
     }' >"$RUN/lab.json.tmp"

@@ -64,6 +64,15 @@ def stack_config(lab: dict, computes: Optional[int] = None) -> dict:
     ceph["fsid"] = lab["ceph"]["fsid"]
     ceph["mon_host"] = lab["ceph"]["mon_host"]
     config["openstack-storage:openstack"]["auth_url"] = f"http://{lab['hosts']['controller']['address']}:5000/v3"
+    if "cinder_ids" in lab:
+        uid, gid = lab["cinder_ids"]["uid"], lab["cinder_ids"]["gid"]
+        # cinder's volumes on the gluster volume belong to cinder, as the GlusterFS runbook sets
+        for v in config["openstack-storage:gluster"]["volumes"]:
+            v.update(owner_uid=uid, owner_gid=gid)
+        # root on cinder's shares acts as cinder: cinder's privsep (root) reads a volume's format there
+        for e in config["openstack-storage:nfs_exports"]:
+            if e["name"].startswith("cinder-"):
+                e.update(anonymous_uid=uid, anonymous_gid=gid)
     return config
 
 

@@ -46,6 +46,20 @@ def main() -> int:
         delete_volume(vol["id"])
         if not landed:
             return 1
+    # the file backends: a volume is a file in the export's directory (nfs) or on the gluster bricks (gluster)
+    files = {"nfs": ("storage2", "/srv/nfs/cinder"), "gluster": ("storage1", "/srv/gluster/brick1")}
+    for vtype, (host, where) in files.items():
+        if vtype not in out.get("volume_type_ids", {}):
+            continue
+        t = time.monotonic()
+        vol = create_volume(f"demo-{vtype}-{int(time.time())}", vtype)
+        size = on(host, f"stat -c %s {where}/volume-{vol['id']} 2>/dev/null || true").strip()
+        print(f"  a 1 GiB volume of type {vtype}: {vol['status']} in {time.monotonic() - t:.1f} s, "
+              f"{f'a file {host}:{where}/volume-' + vol['id'] + f' ({size} bytes)' if size else 'NO file on ' + host}"
+              f" (deleted again)")
+        delete_volume(vol["id"])
+        if not size:
+            return 1
     images = out.get("image_ids", {})
     if images:
         name, ident = sorted(images.items())[0]

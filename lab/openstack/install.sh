@@ -20,6 +20,7 @@ T0=$(date +%s.%N)
 
 # --- Debian packages: lab/install.sh has them in the lab's one list -----------------------------------------
 bash "$HERE/../install.sh"
+bash "$HERE/../nfs/build.sh"
 
 # --- the virtualenv ----------------------------------------------------------------------------------------
 # The stamp records what the venv was built from: the lock's content, the pip pin and the interpreter.
