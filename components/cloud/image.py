@@ -78,8 +78,8 @@ class Image(Component):
         self.image = openstack.images.Image(
             f"{name}-image", name=s.name, local_file_path=args.prepared, disk_format=uploaded_format(s),
             container_format=s.container_format, visibility=s.visibility,
-            properties=hidden({k: oslo(v) for k, v in s.properties.items()}, args.secret) or None,
+            properties=hidden({k: oslo(v) for k, v in s.properties.items()}, args.secret) if s.properties else None,
             min_disk_gb=s.min_disk_gb, min_ram_mb=s.min_ram_mb, protected=s.protected or None,
-            tags=hidden(s.tags, args.secret) or None, verify_checksum=True,
+            tags=hidden(s.tags, args.secret) if s.tags else None, verify_checksum=True,
             opts=self.child(self.prepare))
         self.register_outputs({"id": self.image.id})

@@ -25,6 +25,7 @@ class Qos(Component):
         super().__init__("openstack-storage:cinder:Qos", name, opts)
         s = args.spec
         self.qos = openstack.blockstorage.QosV3(
-            f"{name}-qos", name=s.name, consumer=s.consumer, specs=hidden({k: oslo(v) for k, v in s.specs.items()}, args.secret),
+            f"{name}-qos", name=s.name, consumer=s.consumer,
+            specs=hidden({k: oslo(v) for k, v in s.specs.items()}, args.secret),
             opts=self.child())
         self.register_outputs({"id": self.qos.id})

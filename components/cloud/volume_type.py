@@ -20,10 +20,10 @@ class VolumeTypeArgs:
     backend_name: str
     """volume_backend_name read back from the rendered cinder.conf section of `spec.backend`."""
     qos: Optional[pulumi.Resource] = None
+    """The QoS spec's QosV3 resource, when the type has one."""
     secret: bool = False
     """The stack's `volume_types` hold a secret: description and extra specs are secret inputs (project IDs are
     names, in resource names too)."""
-    """The QoS spec's QosV3 resource, when the type has one."""
 
 
 class VolumeType(Component):
@@ -36,7 +36,8 @@ class VolumeType(Component):
         specs = {k: oslo(v) for k, v in s.extra_specs.items()}
         specs["volume_backend_name"] = args.backend_name
         self.type = openstack.blockstorage.VolumeTypeV3(
-            f"{name}-type", name=s.name, description=hidden(s.description, args.secret), is_public=s.public,
+            f"{name}-type", name=s.name, description=hidden(s.description, args.secret) if s.description else None,
+            is_public=s.public,
             extra_specs=hidden(specs, args.secret),
             opts=child)
         self.access = [openstack.blockstorage.VolumeTypeAccessV3(
