@@ -10,6 +10,7 @@ from . import optcheck
 from .cloud.image import sha256_file
 from .cloud.provider import read_cacert
 from .config import RELEASES, ConfigError, StackConfig, _dupes, release_index
+from .services.cinder import root_squashed
 from .storage.nfs import export_id
 
 
@@ -141,6 +142,12 @@ def check_shared_storage(cfg: StackConfig) -> None:
                               f"release {cfg.release} has no GlusterFS volume driver (removed in Ocata): export "
                               f"volume {b.volume!r} through nfs_exports with gluster_volume: {b.volume}, and cinder "
                               f"uses it through its NFS driver")
+    for b in cfg.backends("nfs") + cfg.backends("glusterfs"):
+        snapshots = {**(cfg.cinder.options.get(b.name) or {}), **b.options}.get("nfs_snapshot_support")
+        if str(snapshots).lower() in ("true", "1", "yes", "on") and root_squashed(cfg, b):
+            raise ConfigError(f"cinder.backends[{b.name}].options.nfs_snapshot_support",
+                              "cinder refuses snapshots with nas_secure_file_operations, which the program sets for a "
+                              "root-squashed export (cinder-volume would not start); remove it")
     if cfg.cinder and cfg.cinder.backends and not cfg.hosts_with("cinder-volume"):
         raise ConfigError("cinder.backends", "no host has role 'cinder-volume'")
     share = cfg.instances_share

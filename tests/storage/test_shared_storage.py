@@ -69,6 +69,16 @@ def test_an_export_without_root_squash_or_shares_by_hand_leave_cinders_auto(shar
     assert "nas_secure_file_operations = true" in section(conf, "gluster")
 
 
+def test_snapshots_on_a_root_squashed_share_are_refused_before_cinder_refuses_to_start(shared):
+    """cinder 29's NFS driver stops at start: "Snapshots are not supported with nas_secure_file_operations enabled"
+    (seen on the lab)."""
+    shared["cinder"]["backends"][1]["options"] = {"nfs_snapshot_support": True}
+    assert config_error(shared).startswith(
+        "openstack-storage:cinder.backends[nfs].options.nfs_snapshot_support: cinder refuses snapshots")
+    shared["nfs_exports"][1]["no_root_squash"] = True
+    assert "nfs_snapshot_support = true" in section(plan(shared).configs["cinder"], "nfs")
+
+
 def test_old_release_uses_the_native_gluster_driver(shared):
     shared["release"] = "newton"
     p = plan(shared)
