@@ -101,6 +101,8 @@ INJECTIONS = [
      "ganesha_options", "EXPORT"),
     ("ganesha value closing its block", lambda c: c.update(ganesha_options={"NFSv4": {"Graceless": "true; } X {"}}),
      "ganesha_options.NFSv4.Graceless", "ganesha.conf value"),
+    ("ganesha value of two words", lambda c: c.update(ganesha_options={"NFSv4": {"Graceless": "$(touch /tmp/x)"}}),
+     "ganesha_options.NFSv4.Graceless", "no spaces inside one"),
     ("two public keys", lambda c: c.update(migration={"transport": "ssh", "nova_ssh_public_key":
                                                       "ssh-ed25519 AAAA\nssh-rsa AAAA"}),
      "migration.nova_ssh_public_key", "control character"),

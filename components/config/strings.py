@@ -205,8 +205,10 @@ cache_mode = _pattern(r"(file|block|network|mount)=(default|none|writethrough|wr
 domain = _pattern(HOSTNAME.pattern, "a DNS domain such as cloud.example")
 libvirt_uri = _pattern(r"[a-z0-9+]+:///?[A-Za-z0-9._~:/?=&%@+-]*", "a libvirt URI such as qemu:///system")
 ganesha_block = _pattern(r"[A-Za-z][A-Za-z0-9_]*", "a ganesha.conf block name (letters, digits, _)")
-# A ganesha.conf value: its syntax ends a value at ; and a block at }, quotes with ", comments with #.
-ganesha_value = _pattern(r"[^\"{};#]*", "a ganesha.conf value (no \" { } ; #)")
+# A ganesha.conf value, or a list of them: its syntax ends a value at ; and a block at }, lists with ",", quotes
+# with ", comments with #, and a space ends a word.
+ganesha_value = _pattern(r'[^\s"{};#=,]+(\s*,\s*[^\s"{};#=,]+)*',
+                         'a ganesha.conf value or comma-separated list (no spaces inside one, nor " { } ; # =)')
 
 Text = Annotated[str, AfterValidator(text)]
 AbsPath = Annotated[str, AfterValidator(absolute_path)]
