@@ -63,6 +63,10 @@ host_init() {
   mount --bind "$LAB/nfs/mount.nfs" /usr/sbin/mount.nfs
   mkdir -p /run/lock /run/sshd /run/user
   chmod 1777 /run/lock
+  # As systemd does on a production host: mounts made here from now on (os-brick's NFS mounts for an attached
+  # volume, the instances share) reach the private mount namespace libvirt gives each guest's qemu. Within this
+  # host's namespace only: it stays private towards the machine.
+  mount --make-rshared /
 
   echo "$h" >/etc/hostname
   {

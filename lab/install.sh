@@ -44,7 +44,7 @@ PACKAGES=(
   # lab/openstack: nova-compute's libvirt bindings (built against Debian's libvirt; the venv sees them)
   python3-libvirt
   # lab/nfs: fuse-nfs, the lab hosts' NFS client (this kernel has none), built from its source
-  libnfs-dev libfuse-dev fuse autoconf automake libtool pkg-config make gcc
+  libnfs-dev libfuse-dev fuse patch autoconf automake libtool pkg-config make gcc
 )
 
 # ceph-mgr (about 35 packages more): nova-compute needs `ceph df` (see lab.sh); LAB_CEPH_MGR=0 leaves it out.

@@ -144,7 +144,9 @@ nova_dirs() { # on host $1: users, directories
       getent group "$u" >/dev/null || groupadd -r "$u"
       getent passwd "$u" >/dev/null || useradd -r -g "$u" -d "/var/lib/$u" -s /usr/sbin/nologin -c "lab $u" "$u"
     done
-    install -d -m 0750 -o nova -g nova /var/lib/nova /var/lib/nova/tmp
+    # 0755 as Debian'"'"'s nova-common makes it: qemu reaches the volumes nova mounts under /var/lib/nova/mnt
+    install -d -m 0755 -o nova -g nova /var/lib/nova
+    install -d -m 0750 -o nova -g nova /var/lib/nova/tmp
     install -d -m 0755 -o nova -g nova /var/lib/nova/instances /var/log/nova
     install -d -m 0750 -o neutron -g neutron /var/lib/neutron /var/lib/neutron/tmp /etc/neutron
     install -d -m 0755 -o neutron -g neutron /var/log/neutron
