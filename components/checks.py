@@ -148,6 +148,13 @@ def check_shared_storage(cfg: StackConfig) -> None:
             raise ConfigError(f"cinder.backends[{b.name}].options.nfs_snapshot_support",
                               "cinder refuses snapshots with nas_secure_file_operations, which the program sets for a "
                               "root-squashed export (cinder-volume would not start); remove it")
+    squashed = [b.name for b in cfg.backends("nfs") + cfg.backends("glusterfs") if root_squashed(cfg, b)]
+    if squashed and cfg.hosts_with("nova-compute") and not cfg.cinder.file_volume_group:
+        raise ConfigError("cinder.file_volume_group",
+                          f"backend {squashed[0]!r} keeps its volumes as 0660 files of cinder's group (its export "
+                          "squashes root: nas_secure_file_permissions), and qemu on the computes opens an attached "
+                          "one only through that group; set file_volume_group.gid to cinder's gid on the "
+                          "cinder-volume hosts (getent group cinder)")
     if cfg.cinder and cfg.cinder.backends and not cfg.hosts_with("cinder-volume"):
         raise ConfigError("cinder.backends", "no host has role 'cinder-volume'")
     share = cfg.instances_share

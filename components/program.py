@@ -28,6 +28,7 @@ from .services import cinder
 from .services.migration import LiveMigration, MigrationArgs
 from .services.service_config import ServiceConfigArgs
 from .storage.gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
+from .storage.file_volumes import FileVolumeAccess, FileVolumeAccessArgs
 from .storage.instances_share import IdAgreement, IdAgreementArgs, InstancesMount, InstancesMountArgs
 from .storage.lvm import LvmBackend, LvmBackendArgs
 from .storage.nfs import NfsServer, NfsServerArgs
@@ -240,7 +241,12 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
     for h in cfg.hosts_with("cinder-volume") if lvm else []:
         w.add(LvmBackend(f"{h}-lvm", LvmBackendArgs(
             hosts[h], p.files[h], h, sorted({b.volume_group for b in lvm}), manager)), h)
-    for h in cfg.hosts_with("cinder-volume"):   # cinder.conf points at these: they come first
+    group = cfg.cinder.file_volume_group if cfg.cinder else None
+    volume_hosts = cfg.hosts_with("cinder-volume")
+    for h in sorted(set(computes) | set(volume_hosts)) if group else []:
+        w.add(FileVolumeAccess(f"{h}-file-volumes", FileVolumeAccessArgs(
+            hosts[h], group, compute=h in computes, cinder_volume=h in volume_hosts)), h)
+    for h in volume_hosts:   # cinder.conf points at these: they come first
         for b in cfg.backends("nfs"):
             if b.export:
                 w.ready[h].append(w.nfs[b.export])

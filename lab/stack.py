@@ -73,6 +73,8 @@ def stack_config(lab: dict, computes: Optional[int] = None) -> dict:
         for e in config["openstack-storage:nfs_exports"]:
             if e["name"].startswith("cinder-"):
                 e.update(anonymous_uid=uid, anonymous_gid=gid)
+        # qemu on the computes opens an attached volume (a 0660 file of cinder's group) through that group
+        config["openstack-storage:cinder"]["file_volume_group"] = {"gid": gid}
     return config
 
 

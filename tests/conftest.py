@@ -90,6 +90,7 @@ def shared(dev):
         {"type": "glusterfs", "name": "gluster", "volume": "cinder-vol"},
         {"type": "lvm", "name": "lvm", "volume_group": "cinder-volumes", "target_helper": "tgtadm"},
     ]
+    dev["cinder"]["file_volume_group"] = {"gid": 165}
     dev["instances_share"] = {"export": "instances", "idmap_domain": "cloud.example"}
     dev["migration"] = {"transport": "tls"}
     return dev
@@ -105,7 +106,8 @@ def lab():
     addresses = {"controller": "10.77.0.10", "compute1": "10.77.0.21", "compute2": "10.77.0.22",
                  "storage1": "10.77.0.31", "storage2": "10.77.0.32"}
     lab = {"hosts": {h: {"address": a, "host_key": key} for h, a in addresses.items()},
-           "ceph": {"fsid": "0b7ef1c4-3f55-4d0e-9d61-1f0c3b2a9e11", "mon_host": ["10.77.0.31"]}}
+           "ceph": {"fsid": "0b7ef1c4-3f55-4d0e-9d61-1f0c3b2a9e11", "mon_host": ["10.77.0.31"]},
+           "cinder_ids": {"uid": 999, "gid": 995}}
     lab["hosts"]["compute2"]["bastion"] = "compute1"
     config = {k.split(":", 1)[1]: v for k, v in stack.stack_config(lab).items()}
     config.pop("images", None)
@@ -116,7 +118,8 @@ def without_ceph(shared: dict) -> dict:
     """NFS and Gluster backends only: no ceph section, nothing that uses Ceph."""
     for key in ("ceph", "glance", "nova"):
         shared.pop(key)
-    shared["cinder"] = {"backends": [b for b in shared["cinder"]["backends"] if b.get("type") in ("nfs", "glusterfs")]}
+    shared["cinder"] = {"backends": [b for b in shared["cinder"]["backends"] if b.get("type") in ("nfs", "glusterfs")],
+                        "file_volume_group": shared["cinder"]["file_volume_group"]}
     shared["openstack"] = {"auth_url": "https://keystone.example:5000/v3"}
     shared["volume_types"] = [{"name": "nfs", "backend": "nfs"}]
     return shared

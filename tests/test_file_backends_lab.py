@@ -6,13 +6,15 @@ host; the lab's hosts answer that through fuse-nfs (lab/nfs/README.md says what 
 Each volume is checked where the data lives: the export's directory on storage2, the gluster bricks on storage1 and
 storage2 (the GlusterFS runbook's own check)."""
 import hashlib
+import json
 import time
 
 import pytest
 
 from labkit import converged, sh
 
-from cloud import create_volume, delete_volume
+from cloud import (FLAVOR, computes_ready, create_volume, delete_volume, ensure_flavor, nova, server_settled, status,
+                   wait_for)
 from stack import IMAGE
 
 pytestmark = pytest.mark.lab
@@ -56,3 +58,52 @@ def test_a_volume_from_the_stacks_image_holds_its_bytes_on_the_servers(lab, vtyp
     assert sums == [hashlib.sha256(image).hexdigest()] * len(PLACES[vtype])
     delete_volume(vol["id"])
     print(f"\n{vtype}: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMES.items() if vtype in k))
+
+
+@pytest.fixture(scope="module")
+def server(lab):
+    """A server on the RBD computes (the lab's first design), to attach file volumes to."""
+    wait_for("both nova-computes up and mapped", computes_ready, tries=90, interval=2)
+    ensure_flavor()
+    made = nova("server", "create", "--flavor", FLAVOR, "--image", "lab-raw", "--nic", "none", "file-vm")
+    s = server_settled(made["id"])
+    assert s["status"] == "ACTIVE", s.get("fault")
+    yield s
+    nova("server", "delete", "--wait", made["id"], parse=False)
+
+
+def qemu_disks(s: dict) -> dict[str, str]:
+    """qdev id -> the file qemu has open, for every disk of the running guest (QMP query-block)."""
+    out = sh(s["OS-EXT-SRV-ATTR:host"], f"virsh -c qemu:///system qemu-monitor-command "
+             f"{s['OS-EXT-SRV-ATTR:instance_name']} '{{\"execute\":\"query-block\"}}'")
+    return {b["qdev"]: b["inserted"]["file"] for b in json.loads(out)["return"] if "inserted" in b}
+
+
+@pytest.mark.parametrize("vtype", ["nfs", "gluster"])
+def test_a_file_volume_attaches_qemu_writes_it_on_the_server_and_it_detaches(server, vtype):
+    """The domain gets a file disk on the compute's mount of the share; qemu writes 1 MiB through it (qemu-io on
+    the guest's own drive) and the bytes are on the servers; then it detaches."""
+    vol = create_volume(f"file-{vtype}-attached", vtype)
+    host, name = server["OS-EXT-SRV-ATTR:host"], server["OS-EXT-SRV-ATTR:instance_name"]
+    try:
+        t = time.monotonic()
+        nova("server", "add", "volume", server["id"], vol["id"], parse=False)
+        wait_for(f"{vtype} volume in-use", lambda: status("volume", vol["id"]) == "in-use", tries=90)
+        TIMES[f"attach {vtype}"] = time.monotonic() - t
+        qdev = f"ua-{vol['id']}"
+        path = qemu_disks(server)[qdev]
+        assert path.startswith("/var/lib/nova/mnt/") and path.endswith(f"/volume-{vol['id']}"), path
+        assert f"<source file='{path}'" in sh(host, f"virsh -c qemu:///system dumpxml {name}")
+        hmp = f"virsh -c qemu:///system qemu-monitor-command --hmp {name}"
+        sh(host, f"{hmp} 'qemu-io -d {qdev} \"write -P 0xab 0 1M\"' && {hmp} 'qemu-io -d {qdev} flush'")
+        want = hashlib.sha256(b"\xab" * (1 << 20)).hexdigest()
+        assert on_servers(vtype, vol["id"], 'head -c 1M "$f" | sha256sum | cut -d" " -f1') == \
+            [want] * len(PLACES[vtype])
+        t = time.monotonic()
+        nova("server", "remove", "volume", server["id"], vol["id"], parse=False)
+        wait_for(f"{vtype} volume available", lambda: status("volume", vol["id"]) == "available", tries=90)
+        TIMES[f"detach {vtype}"] = time.monotonic() - t
+        assert qdev not in qemu_disks(server)
+    finally:
+        delete_volume(vol["id"])
+    print(f"\n{vtype}: attach {TIMES[f'attach {vtype}']:.1f} s, detach {TIMES[f'detach {vtype}']:.1f} s")

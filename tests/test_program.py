@@ -432,7 +432,7 @@ def test_connection_bounds_come_from_the_stack(monitor, dev):
 SCRIPT_OWNERS = {"ceph:Pool", "ceph:Client", "ceph:Conf", "cinder:Config", "glance:Config", "glance:Image",
                  "libvirt:Config", "libvirt:Pki", "libvirt:Secret", "nova:Config", "nova:LiveMigration"}
 STORAGE_OWNERS = {"gluster:Glusterd", "gluster:Volume", "nfs:Server", "openstack:ServiceConfig", "nova:IdAgreement",
-                  "nova:InstancesMount", "cinder:Lvm"}
+                  "nova:InstancesMount", "cinder:Lvm", "storage:FileVolumeAccess"}
 
 
 def every_script(monitor) -> dict[str, tuple]:

@@ -16,7 +16,7 @@ from .hosts import Host, Ssh, SshProxy
 from .load import load, required_secrets
 from .migration import Migration
 from .services import (BACKEND_TYPES, Cinder, CinderBackend, CinderCephBackend, CinderCephBackup,
-                       CinderGlusterBackend, CinderLvmBackend, CinderNfsBackend, Glance, Nova)
+                       CinderGlusterBackend, CinderLvmBackend, CinderNfsBackend, FileVolumeGroup, Glance, Nova)
 from .stack import StackConfig
 from .storage import Brick, Gluster, GlusterVolume, InstancesShare, NfsExport, NfsIds
 
@@ -30,7 +30,7 @@ __all__ = [
     "load", "required_secrets",
     "Migration",
     "BACKEND_TYPES", "Cinder", "CinderBackend", "CinderCephBackend", "CinderCephBackup", "CinderGlusterBackend",
-    "CinderLvmBackend", "CinderNfsBackend", "Glance", "Nova",
+    "CinderLvmBackend", "CinderNfsBackend", "FileVolumeGroup", "Glance", "Nova",
     "StackConfig",
     "Brick", "Gluster", "GlusterVolume", "InstancesShare", "NfsExport", "NfsIds",
 ]

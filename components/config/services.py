@@ -91,9 +91,23 @@ class CinderCephBackup(Model):
     restore_discard_excess_bytes: Optional[bool] = None
 
 
+class FileVolumeGroup(Model):
+    gid: int = Field(ge=1, description="The gid of cinder's group on the cinder-volume hosts (`getent group cinder`): "
+                     "the group of every volume file cinder makes.")
+    name: UnixName = Field("cinder", description="That group's name on the cinder-volume hosts; a compute with no "
+                           "group of this gid gets one by this name.")
+    qemu_user: UnixName = Field("libvirt-qemu", description="The user qemu runs as on the computes (qemu.conf `user`: "
+                                "Debian's libvirt-qemu, RHEL's qemu); it joins the group.")
+
+
 class Cinder(Model):
     backends: list[CinderBackend] = Field(default_factory=list, description="Volume backends, one section each "
                                           "(`type`: ceph, nfs, glusterfs, lvm).")
+    file_volume_group: Optional[FileVolumeGroup] = Field(
+        None, description="On a root-squashed export cinder keeps each volume a 0660 file of its group "
+        "(nas_secure_file_permissions), so qemu on a compute opens an attached one only through that group: the "
+        "computes get it, with qemu's user in it (a guest started before that needs a hard reboot to attach one). "
+        "Needed when such a backend and computes are in the stack.")
     backup: Optional[CinderCephBackup] = Field(None, description="cinder-backup to Ceph.")
     options: Options = Field(default_factory=dict, description="Further cinder.conf options, "
                             "{section: {option: value}}; a backend's section is its `name`.")
