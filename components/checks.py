@@ -161,6 +161,12 @@ def check_shared_storage(cfg: StackConfig) -> None:
     if share:
         if share.export and not cfg.nfs_export(share.export):
             raise ConfigError("instances_share.export", f"export {share.export!r} is not defined in nfs_exports")
+        e = share.export and cfg.nfs_export(share.export)
+        if e and not (e.all_squash or e.no_root_squash):
+            raise ConfigError(f"nfs_exports[{e.name}].all_squash",
+                              "the instances share squashes only root: nova's privsep (root) then cannot touch nova's "
+                              "files there (a boot fails with EPERM), nor libvirt give qemu the disks; set all_squash: "
+                              "true with nova's uid and gid as anonymous_uid/anonymous_gid")
         if share.gluster_volume and not cfg.gluster_volume(share.gluster_volume):
             raise ConfigError("instances_share.gluster_volume",
                               f"volume {share.gluster_volume!r} is not defined in gluster.volumes")

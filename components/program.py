@@ -215,7 +215,8 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
     computes = cfg.hosts_with("nova-compute")
     share = cfg.instances_share
     if share:
-        ids = w.add(IdAgreement("instances-ids", IdAgreementArgs({h: hosts[h] for h in computes}, share.align_ids)))
+        ids = w.add(IdAgreement("instances-ids", IdAgreementArgs(
+            {h: hosts[h] for h in computes}, share.align_ids, expect=cfg.instances_owner())))
         if share.export:
             e = cfg.nfs_export(share.export)
             source, fstype, store = cinder.nfs_share(cfg, e.name), "nfs4" if e.server == "ganesha" else "nfs", w.nfs[e.name]

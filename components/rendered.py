@@ -98,7 +98,7 @@ def host_files(cfg: StackConfig, ceph_conf: dict[str, str], configs: dict[str, s
     # the same for every compute: rendered (and parsed back) once
     idmapd = render("idmapd.conf.j2", domain=share.idmap_domain) if share and share.idmap_domain else None
     libvirtd = render_libvirtd(m) if m else None
-    qemu = render_qemu() if m and share and share.gluster_volume else None
+    qemu = render_qemu() if m and share and not share.dynamic_ownership else None
     for h in cfg.hosts_with("nova-compute"):
         if idmapd:
             place(h, "idmapd.conf", IDMAPD_CONF, idmapd)

@@ -80,7 +80,7 @@ def shared(dev):
                                                                 {"host": "storage2", "path": "/srv/gluster/b1"}]}]}
     dev["nfs_exports"] = [
         {"name": "instances", "host": "storage2", "path": "/srv/nfs/instances", "clients": ["203.0.113.0/24"],
-         "owner": "nova:nova"},
+         "owner": "nova:nova", "all_squash": True, "anonymous_uid": 64060, "anonymous_gid": 64060},
         {"name": "cinder-nfs", "host": "storage2", "server": "kernel", "path": "/srv/nfs/cinder",
          "clients": ["203.0.113.0/24", "198.51.100.0/24"]},
         {"name": "cinder-gluster", "host": "storage2", "gluster_volume": "cinder-vol", "clients": ["203.0.113.0/24"]},
@@ -107,7 +107,7 @@ def lab():
                  "storage1": "10.77.0.31", "storage2": "10.77.0.32"}
     lab = {"hosts": {h: {"address": a, "host_key": key} for h, a in addresses.items()},
            "ceph": {"fsid": "0b7ef1c4-3f55-4d0e-9d61-1f0c3b2a9e11", "mon_host": ["10.77.0.31"]},
-           "cinder_ids": {"uid": 999, "gid": 995}}
+           "cinder_ids": {"uid": 999, "gid": 995}, "nova_ids": {"uid": 994, "gid": 993}}
     lab["hosts"]["compute2"]["bastion"] = "compute1"
     config = {k.split(":", 1)[1]: v for k, v in stack.stack_config(lab).items()}
     config.pop("images", None)

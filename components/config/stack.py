@@ -105,3 +105,17 @@ class StackConfig(Model):
 
     def ganesha_export_of(self, volume: str) -> Optional[NfsExport]:
         return next((e for e in self.nfs_exports if e.gluster_volume == volume), None)
+
+    def instances_owner(self) -> dict[str, tuple[str, str]]:
+        """{"nova": (uid:gid, key)} when the instances share decides whose its files are: an all_squash export's
+        anonymous ids, a gluster volume's owner."""
+        share = self.instances_share
+        if share and share.export:
+            e = self.nfs_export(share.export)
+            if e and e.all_squash:
+                return {"nova": (f"{e.anonymous_uid}:{e.anonymous_gid}", f"nfs_exports[{e.name}].anonymous_uid/gid")}
+        if share and share.gluster_volume:
+            v = self.gluster_volume(share.gluster_volume)
+            if v and v.owner_uid is not None and v.owner_gid is not None:
+                return {"nova": (f"{v.owner_uid}:{v.owner_gid}", f"gluster.volumes[{v.name}].owner_uid/gid")}
+        return {}

@@ -54,6 +54,9 @@ class NfsExport(Model):
     clients: list[Network] = Field(min_length=1, description="Networks allowed to mount, e.g. 10.0.0.0/24. `*` is "
                                "refused.")
     no_root_squash: bool = Field(False, description="Opt-in: root on clients acts as root on the share.")
+    all_squash: bool = Field(False, description="Every client user acts as anonymous_uid/gid on the share: for the "
+                             "instances share, nova's agreed ids, so nova, qemu and root (nova's privsep, libvirt) "
+                             "share nova's files and none acts as root.")
     anonymous_uid: Optional[int] = Field(None, ge=1, description="Squash root to this uid instead of nobody (e.g. "
                                          "cinder's, whose root-run parts, such as privsep reading a volume's format, "
                                          "must read its files); root still never acts as root.")
@@ -65,6 +68,9 @@ class NfsExport(Model):
     def _source(self):
         if bool(self.path) == bool(self.gluster_volume):
             raise ValueError("give exactly one of path or gluster_volume")
+        if self.all_squash and (self.no_root_squash or self.anonymous_uid is None or self.anonymous_gid is None):
+            raise ValueError("all_squash needs anonymous_uid and anonymous_gid (whom every user acts as), and not "
+                             "no_root_squash")
         if self.gluster_volume and self.server != "ganesha":
             raise ValueError("a gluster volume is exported through NFS-Ganesha; set server: ganesha")
         return self
@@ -80,8 +86,7 @@ class NfsIds(Model):
 
 class InstancesShare(Model):
     export: Optional[Name] = Field(None, description="nfs.exports entry mounted at instances_path on every compute.")
-    gluster_volume: Optional[Name] = Field(None, description="Or a gluster volume mounted there (FUSE); qemu's "
-                                           "dynamic_ownership is then turned off.")
+    gluster_volume: Optional[Name] = Field(None, description="Or a gluster volume mounted there (FUSE).")
     instances_path: DataDir = "/var/lib/nova/instances"
     mount_options: MountOptions = Field("defaults,_netdev", description="fstab options.")
     mount_now: bool = Field(True, description="Mount now as well as in fstab; false only where the kernel lacks the "
@@ -90,6 +95,11 @@ class InstancesShare(Model):
         default_factory=dict, description="Set these users' uid/gid on every compute; unset: only check that they "
                                           "agree and stop with the differing hosts.")
     idmap_domain: Optional[Domain] = Field(None, description="NFSv4 idmapd Domain on server and computes.")
+    dynamic_ownership: bool = Field(True, description="qemu.conf dynamic_ownership on the computes (false writes "
+                                    "`dynamic_ownership = 0`, true keeps libvirt's default). Libvirt 9 counts "
+                                    "NFS and GlusterFS's FUSE mounts as shared and leaves a migrated guest's disk to "
+                                    "the destination, so the GlusterFS runbook's 0 (against an old libvirt's chown "
+                                    "back to root) is not needed, and with it qemu cannot write nova's 0644 disks.")
 
     @model_validator(mode="after")
     def _one(self):

@@ -1,5 +1,5 @@
 """Live migration on a compute: libvirtd listening per the stack's transport (TLS by default; plain TCP only
-through the named opt-in), qemu.conf `dynamic_ownership = 0` when instances live on shared GlusterFS, the
+through the named opt-in), qemu.conf `dynamic_ownership = 0` when the stack asks, the
 computes in /etc/hosts, and SSH between nova users with pinned known_hosts."""
 from __future__ import annotations
 

@@ -40,8 +40,9 @@ fi
 """
 
 
-def compare_ids(outputs: dict[str, str]) -> str:
-    """host -> `id` lines; raises with the hosts that differ, else returns the agreed ids."""
+def compare_ids(outputs: dict[str, str], expect: Optional[dict[str, tuple[str, str]]] = None) -> str:
+    """host -> `id` lines; raises with the hosts that differ, or when a user's agreed `uid:gid` is not what `expect`
+    (user -> (uid:gid, the stack key that says so)) wants; else returns the agreed ids."""
     seen: dict[str, dict[str, str]] = {}
     for host, text in sorted(outputs.items()):
         for line in (text or "").splitlines():
@@ -54,6 +55,11 @@ def compare_ids(outputs: dict[str, str]) -> str:
             problems.append(f"{user} uid:gid differs across computes sharing the instances path: {listed}")
     if problems:
         raise pulumi.RunError("; ".join(problems) + ". Align them, or set instances_share.align_ids and rerun.")
+    for user, (want, key) in sorted((expect or {}).items()):
+        got = next(iter(seen.get(user, {}).values()), None)
+        if got is not None and got != want:     # (None: nothing read, as under mocks)
+            raise pulumi.RunError(f"{user} is {got} on the computes, but {key} is {want}: the share's files would not be "
+                                  f"{user}'s. Set {key} to {got} (or align {user} with instances_share.align_ids).")
     return " ".join(f"{u}={next(iter(h.values()))}" for u, h in sorted(seen.items()))
 
 
@@ -62,6 +68,9 @@ class IdAgreementArgs:
     targets: dict[str, Target]
     """The computes sharing the instances path."""
     align: dict
+    expect: dict = field(default_factory=dict)
+    """user -> (uid:gid, stack key): ids the share gives that user's files (an all_squash export's anonymous ids, a
+    gluster volume's owner), which the computes' ids must be."""
 
 
 class IdAgreement(Component):
@@ -77,7 +86,7 @@ class IdAgreement(Component):
                       for h, t in sorted(args.targets.items())}
         hosts = sorted(self.reads)
         self.agreed: pulumi.Output[str] = pulumi.Output.all(*[self.reads[h].stdout for h in hosts]).apply(
-            lambda outs: compare_ids(dict(zip(hosts, outs))))
+            lambda outs: compare_ids(dict(zip(hosts, outs)), args.expect))
         self.register_outputs({"agreed": self.agreed})
 
 
@@ -96,13 +105,19 @@ class InstancesMountArgs:
     """What serves `source` (the NFS server, the gluster volume): the mount waits for it, idmapd.conf does not."""
 
 
+REMOUNT = """cur=$(findmnt -no SOURCE --mountpoint "$dir" || true)
+if [ -n "$cur" ] && [ "$cur" != "$src" ]; then umount "$dir"; echo "unmounted $cur from $dir"; fi
+mountpoint -q "$dir" || { mount "$dir"; echo "mounted $dir"; }"""
+
+
 def mount_script(a: InstancesMountArgs) -> str:
     s = a.share
     line = expect_fields(f"{a.source} {s.instances_path} {a.fstype} {s.mount_options} 0 0", 6, "the fstab line")
-    mount = ('mountpoint -q "$dir" || { mount "$dir"; echo "mounted $dir"; }' if s.mount_now
-             else 'echo "fstab only (mount_now: false)"')
+    # a share that moved (another export or volume) is unmounted first; umount refuses while guests run there
+    mount = (REMOUNT if s.mount_now else 'echo "fstab only (mount_now: false)"')
     return f"""
 dir={q(s.instances_path)}
+src={q(a.source)}
 line={q(line)}
 [ -d "$dir" ] || mkdir -p "$dir"
 if ! grep -qxF -- "$line" /etc/fstab; then

@@ -144,7 +144,9 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
 
     def check(_):
         ganesha = stdin(monitor, "storage2-nfs-ganesha-file")
-        assert ganesha.count("EXPORT {") == 2 and ganesha.count("Squash = Root_Squash;") == 2
+        # the instances share: every user acts as nova; cinder's: root squashed
+        assert ganesha.count("EXPORT {") == 2 and ganesha.count("Squash = Root_Squash;") == 1
+        assert "Squash = All_Squash;\n    Anonymous_Uid = 64060;\n    Anonymous_Gid = 64060;" in ganesha
         assert "No_Root_Squash" not in ganesha and "Clients = 203.0.113.0/24;" in ganesha
         assert 'Path = "/srv/nfs/instances";' in ganesha and 'Pseudo = "/instances";' in ganesha
         assert 'Name = GLUSTER;' in ganesha and 'Volume = "cinder-vol";' in ganesha
@@ -180,7 +182,7 @@ def test_rendered_storage_content_is_secure_by_default(monitor, shared):
 @pulumi.runtime.test
 def test_named_insecure_opt_ins(monitor, shared):
     shared["gluster"]["volumes"][0]["insecure_ports"] = True
-    shared["nfs_exports"][0]["no_root_squash"] = True
+    shared["nfs_exports"][0].update(no_root_squash=True, all_squash=False)
     shared["migration"] = {"transport": "tcp", "allow_insecure_tcp": True, "socket_group": None}
     shared["hosts"]["storage3"] = {"address": "203.0.113.43", "host_key": STORAGE_KEYS["storage1"].replace("IBs", "IBt"),
                                    "roles": ["gluster-server"]}
@@ -222,6 +224,47 @@ def test_uid_gid_check_lists_the_differing_hosts():
     assert "instances_share.align_ids" in message
 
 
+def test_the_agreed_ids_must_be_the_ones_the_share_gives_nova(shared):
+    """An all_squash export makes every file its anonymous ids': nova's, agreed on every compute, or nova's own
+    files are not nova's (the lab found this by booting on the share: privsep's utime fails)."""
+    same = {h: "nova 994:993\nlibvirt-qemu 993:992\n" for h in ("compute1", "compute2")}
+    expect = plan(shared).cfg.instances_owner()
+    assert expect == {"nova": ("64060:64060", "nfs_exports[instances].anonymous_uid/gid")}
+    with pytest.raises(pulumi.RunError) as e:
+        compare_ids(same, expect)
+    assert str(e.value).startswith("nova is 994:993 on the computes, but nfs_exports[instances].anonymous_uid/gid is "
+                                   "64060:64060")
+    assert compare_ids(same, {"nova": ("994:993", "k")}) == "libvirt-qemu=993:992 nova=994:993"
+    shared["instances_share"] = {"gluster_volume": "cinder-vol"}
+    assert plan(shared).cfg.instances_owner() == {"nova": ("165:165", "gluster.volumes[cinder-vol].owner_uid/gid")}
+
+
+def test_an_instances_export_that_squashes_only_root_is_refused(shared):
+    shared["nfs_exports"][0]["all_squash"] = False
+    assert config_error(shared).startswith("openstack-storage:nfs_exports[instances].all_squash: the instances share "
+                                           "squashes only root")
+
+
+def test_the_instances_mount_moves_when_the_share_does(tmp_path):
+    """The mount step unmounts another share from the instances path before mounting the stack's (stand-in mount
+    tools log what they are asked)."""
+    from components.storage.instances_share import REMOUNT
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    for tool, body in {"findmnt": 'cat "$T/mounted" 2>/dev/null', "mountpoint": '[ -s "$T/mounted" ]',
+                       "umount": 'echo "umount $1" >> "$T/log"; : > "$T/mounted"',
+                       "mount": 'echo "mount $1" >> "$T/log"; echo new:/share > "$T/mounted"'}.items():
+        (bin_ / tool).write_text(f"#!/bin/bash\n{body}\n")
+        (bin_ / tool).chmod(0o755)
+    env = {**os.environ, "T": str(tmp_path), "PATH": f"{bin_}:{os.environ['PATH']}"}
+    (tmp_path / "mounted").write_text("old:/share\n")
+    script = f"dir=/var/lib/nova/instances\nsrc=new:/share\n{REMOUNT}"
+    for _ in range(2):
+        subprocess.run(["bash", "-eu", "-c", script], env=env, check=True, timeout=20)
+    assert (tmp_path / "log").read_text().splitlines() == ["umount /var/lib/nova/instances",
+                                                           "mount /var/lib/nova/instances"]
+
+
 def test_a_uid_mismatch_stops_the_update_before_any_mount(shared):
     ids = {"instances-ids-read-compute1": "nova 64060:64060\nlibvirt-qemu 64055:108\n",
            "instances-ids-read-compute2": "nova 111:119\nlibvirt-qemu 64055:108\n"}
@@ -250,8 +293,12 @@ def test_align_ids_when_the_stack_asks(monitor, shared):
 
 
 @pulumi.runtime.test
-def test_gluster_instances_turn_dynamic_ownership_off(monitor, shared):
+def test_gluster_instances_keep_libvirts_dynamic_ownership_unless_the_stack_turns_it_off(monitor, shared):
+    """On the lab's libvirt 9 a guest on GlusterFS instances migrates with dynamic_ownership on, and its disk stays
+    qemu's; with the GlusterFS runbook's 0, qemu cannot open nova's disk at boot (tests/test_shared_instances_lab.py)."""
     shared["instances_share"] = {"gluster_volume": "cinder-vol", "mount_now": False}
+    assert "/etc/libvirt/qemu.conf" not in plan(shared).files["compute1"]
+    shared["instances_share"]["dynamic_ownership"] = False
     _, d = deploy(shared)
 
     def check(_):
