@@ -75,7 +75,8 @@ compute_init() {
 
 # A compute's supervisord programs (the `program` helper of host.sh's write_service_programs).
 compute_programs() {
-  program libvirtd "/usr/sbin/libvirtd --listen --pid-file /run/libvirtd.pid" true
+  # nfs-statfs.so: libvirt sees the lab's fuse-nfs mounts as the NFS they stand in for (lab/nfs/README.md)
+  program libvirtd "env LD_PRELOAD=/opt/openstack-storage-lab/lib/nfs-statfs.so /usr/sbin/libvirtd --listen --pid-file /run/libvirtd.pid" true
   # the qemu driver logs guests' consoles through virtlogd
   program virtlogd "/usr/sbin/virtlogd" true
 }
