@@ -131,6 +131,7 @@ EOF
   case " ${GLUSTER_HOSTS[*]} " in *" $h "*)
     mkdir -p /srv/gluster/brick1 /srv/gluster/brick2 /var/log/glusterfs /var/lib/glusterd ;;
   esac
+  if [ "$h" = "$LVM_HOST" ]; then lvm_init "$d"; fi
   if [ "$h" = "$NFS_HOST" ]; then
     mkdir -p /srv/nfs/instances /var/log/ganesha /run/ganesha /var/lib/nfs/ganesha /run/rpcbind /run/dbus
     cat >/etc/ganesha/ganesha.conf <<EOF
@@ -159,6 +160,18 @@ EOF
   exec -a "lab-host-$h" sleep infinity
 }
 
+# cinder's LVM backend: a 4 GiB sparse file on a loop device (lab.sh down detaches it), a physical volume and the
+# volume group LVM_VG on it, in this host's /etc/lvm. This kernel has no device-mapper: no logical volume can be
+# made on it (lab/README.md).
+lvm_init() {
+  local d=$1 dev
+  truncate -s 4G "$d/lvm.img"
+  dev=$(losetup -f --show "$d/lvm.img")
+  echo "$dev" >"$d/loop"
+  pvcreate -q "$dev" >/dev/null
+  vgcreate -q "$LVM_VG" "$dev" >/dev/null
+}
+
 # The real storage daemons of a host as supervisord programs, named as the program under test restarts them.
 # nfs-ganesha does not autostart: it needs rpcbind and the D-Bus system bus first (nfs_up starts it).
 write_service_programs() {
@@ -168,6 +181,11 @@ write_service_programs() {
       >"/etc/supervisor/conf.d/$1.conf"
     printf 'stdout_logfile=/var/log/supervisor/%s.log\nredirect_stderr=true\n' "$1" >>"/etc/supervisor/conf.d/$1.conf"
   }
+  if [ "$h" = "$LVM_HOST" ]; then
+    program tgt "/usr/sbin/tgtd -f" true
+    # tgtd ends on `tgtadm --op delete --mode system`, not on SIGTERM (systemd's unit runs that first)
+    echo "stopsignal=KILL" >>/etc/supervisor/conf.d/tgt.conf
+  fi
   case " ${GLUSTER_HOSTS[*]} " in *" $h "*)
     program glusterd "/usr/sbin/glusterd -N -p /run/glusterd.pid -l /var/log/glusterfs/glusterd.log --log-level INFO" true ;;
   esac

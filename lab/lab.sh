@@ -50,6 +50,9 @@ CEPH_DIR=$RUN/ceph
 LAB_CEPH_MGR=${LAB_CEPH_MGR:-1}
 GLUSTER_HOSTS=(storage1 storage2)
 NFS_HOST=storage2
+# cinder's LVM backend (lab/README.md): a volume group on a loop device, and tgtd, on the cinder-volume host
+LVM_HOST=controller
+LVM_VG=cinder-volumes
 _n=$(compute_count) || exit 1   # a wrong LAB_COMPUTES stops here: die in $(...) ends only the subshell
 set_computes "$_n"
 # supervisord on every host: the lab stack names it as the service manager, so the program restarts
@@ -224,7 +227,14 @@ cmd_down() {
   done
   ip link del "$BRIDGE" 2>/dev/null || true
   ip route del unreachable "${BASTION_LINK[3]%.*}.0/${BASTION_LINK[4]}" 2>/dev/null || true
-  # 5. state: only when nothing of the lab is left running
+  # 5. the LVM host's loop device, when it is still ours (backed by the host's file)
+  for h in "${HOSTS[@]}"; do
+    f=$(hdir "$h")/loop
+    [ -f "$f" ] || continue
+    p=$(cat "$f")
+    if [ "$(losetup -nO BACK-FILE "$p" 2>/dev/null)" = "$(hdir "$h")/lvm.img" ]; then losetup -d "$p"; fi
+  done
+  # 6. state: only when nothing of the lab is left running
   local still=0
   for p in "${anchors[@]}" "${daemons[@]}"; do alive "$p" && still=$((still + 1)); done
   if [ "$still" -ne 0 ]; then die "$still lab processes still running; lab/run kept"; fi

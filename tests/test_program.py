@@ -455,7 +455,7 @@ def every_script(monitor) -> dict[str, tuple]:
 @pytest.mark.parametrize("stack,manager,owners", [
     ("dev_full", "systemd", SCRIPT_OWNERS), ("dev_full", "supervisord", SCRIPT_OWNERS),
     ("shared", "systemd", SCRIPT_OWNERS - {"glance:Image"} | STORAGE_OWNERS),
-    ("lab", "supervisord", SCRIPT_OWNERS - {"glance:Image"} | STORAGE_OWNERS - {"cinder:Lvm"})])
+    ("lab", "supervisord", SCRIPT_OWNERS - {"glance:Image"} | STORAGE_OWNERS)])
 @pulumi.runtime.test
 def test_every_generated_script_is_valid_bash(monitor, stack, manager, owners, request):
     import subprocess
