@@ -112,5 +112,34 @@ EOF
     log "ceph: not HEALTH_OK: $(in_host "$h" timeout 10 ceph "${A[@]}" health detail 2>&1 | head -5)"
   fi
   in_host "$h" timeout 10 ceph "${A[@]}" osd pool ls >/dev/null || return 1
+  rgw_up || return 1
   touch "$CEPH_DIR/ready"
+}
+
+# radosgw on the Ceph host (Debian's, the cluster's release): S3 for a team's Pulumi state (README.md, "Team
+# state"). One user, pulumi-state, with one bucket of that name; lab/run/rgw.json (0600) has the endpoint and the
+# user's keys. Its pools get 8 placement groups: one osd takes at most mon_max_pg_per_osd (250) in all.
+RGW_PORT=7480
+RGW_BUCKET=pulumi-state
+rgw_up() {
+  local h=$CEPH_HOST ip=${ADDR[$CEPH_HOST]} user
+  local C=(-c "$CEPH_DIR/ceph.conf") A=(-c "$CEPH_DIR/ceph.conf" -k "$CEPH_DIR/admin.keyring")
+  in_host "$h" timeout 20 ceph "${A[@]}" config set global osd_pool_default_pg_num 8
+  in_host "$h" timeout 20 ceph "${A[@]}" config set global osd_pool_default_pgp_num 8
+  mkdir -p "$CEPH_DIR/rgw"
+  in_host "$h" timeout 20 ceph "${A[@]}" auth get-or-create client.rgw.lab mon 'allow rw' osd 'allow rwx' \
+    -o "$CEPH_DIR/rgw/keyring"
+  start_daemon "$h" radosgw /usr/bin/radosgw "${C[@]}" -f -n client.rgw.lab -k "$CEPH_DIR/rgw/keyring" \
+    --rgw-data "$CEPH_DIR/rgw" --rgw-frontends "beast endpoint=$ip:$RGW_PORT"
+  wait_until "radosgw" 120 0.5 in_host "$h" curl -sf -o /dev/null --max-time 2 "http://$ip:$RGW_PORT/" || return 1
+  user=$({ in_host "$h" timeout 30 radosgw-admin "${A[@]}" user info --uid pulumi-state 2>/dev/null ||
+    in_host "$h" timeout 30 radosgw-admin "${A[@]}" user create --uid pulumi-state --display-name "Pulumi state" \
+      2>/dev/null; } | jq -c '.keys[0] | {access_key, secret_key}') || return 1
+  # path-style, SigV4 (curl signs it; RGW wants the payload's hash header, here UNSIGNED-PAYLOAD); idempotent
+  in_host "$h" curl -sf -o /dev/null --max-time 10 --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$(jq -r .access_key <<<"$user"):$(jq -r .secret_key <<<"$user")" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "http://$ip:$RGW_PORT/$RGW_BUCKET" || return 1
+  (umask 077 && jq -n --arg e "http://$ip:$RGW_PORT" --arg b "$RGW_BUCKET" --argjson u "$user" \
+    '{endpoint: $e, bucket: $b, region: "us-east-1"} + $u' >"$RUN/rgw.json")
+  log "ceph: radosgw up on http://$ip:$RGW_PORT, bucket $RGW_BUCKET"
 }
