@@ -41,6 +41,8 @@ PACKAGES=(
   mariadb-server
   # guests on the computes (TCG: no KVM here) with RBD disks, and virtlogd, which the qemu driver needs
   qemu-system-x86 qemu-block-extra libvirt-daemon-driver-qemu
+  # S3 on the lab's Ceph for a team's Pulumi state (README.md, "Team state")
+  radosgw
   # cinder's LVM backend on the controller: its volume group (on a loop device) and the iSCSI target daemon
   lvm2 tgt
   # lab/openstack: nova-compute's libvirt bindings (built against Debian's libvirt; the venv sees them)
