@@ -67,7 +67,8 @@ def lab_stack(request) -> program.Plan:
     from stack import stack_config      # lab/stack.py
     names = [*yaml.safe_load((ROOT / "lab" / "stack.yaml").read_text())["openstack-storage:hosts"], "compute1", "compute2"]
     lab = {"hosts": {n: {"address": LAB_ADDRESSES.get(n, "10.77.0.99"), "host_key": _host_key(n)} for n in names},
-           "ceph": {"fsid": "0b7d3c52-6a1e-4f8b-9d2c-3e5f7a9b1c4d", "mon_host": ["10.77.0.31"]}}
+           "ceph": {"fsid": "0b7d3c52-6a1e-4f8b-9d2c-3e5f7a9b1c4d", "mon_host": ["10.77.0.31"]},
+           "cinder_ids": {"uid": 999, "gid": 995}, "nova_ids": {"uid": 994, "gid": 993}}
     values = stack_config(lab)
     values.pop("openstack-storage:images")
     return program.plan({k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()},
