@@ -26,7 +26,8 @@ FEATURES = {
         {"name": "cinder-nfs", "host": "storage2", "server": "kernel", "path": "/srv/nfs/cinder", "clients": CLIENTS},
         {"name": "cinder-gluster", "host": "storage2", "gluster_volume": "cinder-vol", "clients": CLIENTS},
     ],
-    "instances_share": {"export": "instances", "idmap_domain": "cloud.example"},
+    "instances_share": {"export": "instances", "idmap_domain": "cloud.example",
+                        "align_ids": {"nova": {"uid": 64060, "gid": 64060}}},
     "migration": {"transport": "tls", "nova_ssh_public_key": f"{KEY} nova@cloud"},
 }
 STORAGE_HOSTS = {"storage1": {"address": "203.0.113.41", "host_key": KEY, "roles": ["gluster-server"]},

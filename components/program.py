@@ -225,7 +225,7 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", w.gluster[v.name]
         for h in computes:
             w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(
-                hosts[h], share, source, fstype, ids.agreed, p.files[h], store=[store])), h)
+                hosts[h], share, source, fstype, ids.ids[h], ids.gate, p.files[h], store=[store])), h)
     if cfg.migration:
         m = cfg.migration
         pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
