@@ -25,7 +25,7 @@ from .libvirt.pki import LibvirtPki, LibvirtPkiArgs, migration_ca
 from .libvirt.secret import LibvirtSecret, LibvirtSecretArgs
 from .rendered import SERVICES, ceph_confs, extra_files, host_files, service_configs, service_roles
 from .services import cinder
-from .services.migration import LiveMigration, MigrationArgs
+from .services.migration import LiveMigration, MigrationArgs, Peers
 from .services.service_config import ServiceConfigArgs
 from .storage.gluster import GLUSTERD_VOL, GlusterdConfig, GlusterVolume, GlusterVolumeArgs
 from .storage.file_volumes import FileVolumeAccess, FileVolumeAccessArgs
@@ -225,17 +225,17 @@ def _shared_storage(p: Plan, w: _Wiring, secrets: dict[str, Optional[pulumi.Outp
             source, fstype, store = f"{cfg.hosts[v.bricks[0].host].address}:/{v.name}", "glusterfs", w.gluster[v.name]
         for h in computes:
             w.add(InstancesMount(f"{h}-instances", InstancesMountArgs(
-                hosts[h], share, source, fstype, ids.agreed, p.files[h], store=[store])), h)
+                hosts[h], share, source, fstype, ids.ids[h], ids.gate, p.files[h], store=[store])), h)
     if cfg.migration:
         m = cfg.migration
-        pinned = {h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes}
+        peers = Peers.of({h: (cfg.hosts[h].address, cfg.hosts[h].host_key) for h in computes})
         ca = migration_ca(m, secrets.get("migration_ca_key")) if m.tls() else None
         for h in computes:
             pki = ca and w.add(LibvirtPki(f"{h}-libvirt-pki", LibvirtPkiArgs(
                 hosts[h], cfg.hosts[h].address, *ca, native_tls=cfg.native_tls(), qemu_group=m.qemu_group,
                 days=m.cert_days)), h)
             mig = w.add(LiveMigration(f"{h}-migration", MigrationArgs(
-                hosts[h], m, pinned, p.files[h], manager, nova_ssh_key=secrets.get("nova_ssh_private_key"),
+                hosts[h], m, peers, p.files[h], manager, nova_ssh_key=secrets.get("nova_ssh_private_key"),
                 pki=pki or None, restart_after=[w.secrets[h]] if h in w.secrets else [])), h)
             w.migration[h] = mig
     lvm = cfg.backends("lvm")

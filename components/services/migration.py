@@ -62,6 +62,19 @@ def known_hosts(computes: dict[str, tuple[str, str]]) -> str:
                          "known_hosts")
 
 
+@dataclass(frozen=True)
+class Peers:
+    """What names every compute, made once for the stack and the same text on every compute: made per compute it was
+    N² work (every line checked, quoted and joined again on each of N computes)."""
+    hosts_script: str
+    known_hosts: str
+
+    @classmethod
+    def of(cls, computes: dict[str, tuple[str, str]]) -> "Peers":
+        """`computes`: name -> (address, pinned host key)."""
+        return cls(hosts_script(hosts_block({n: a for n, (a, _) in computes.items()})), known_hosts(computes))
+
+
 def authorized_keys(public_key: str) -> str:
     return expect_fields(public_key.strip() + "\n", len(public_key.split()), "authorized_keys")
 
@@ -73,8 +86,8 @@ SSH_CONFIG = "Host *\n    StrictHostKeyChecking yes\n    UserKnownHostsFile " + 
 class MigrationArgs:
     target: Target
     migration: Migration
-    computes: dict[str, tuple[str, str]]
-    """Every compute: name -> (address, pinned host key)."""
+    peers: Peers
+    """Every compute, in /etc/hosts and known_hosts."""
     files: dict[str, FileSpec]
     """The compute's rendered files (Plan.files): libvirtd.conf, and qemu.conf with instances on GlusterFS."""
     manager: str
@@ -107,14 +120,13 @@ class LiveMigration(Component):
                               f"systemctl enable --now {unit}", parent=self, depends_on=[self.libvirt])
         self.hosts = None
         if m.hosts_file:
-            block = hosts_block({n: a for n, (a, _) in args.computes.items()})
-            self.hosts = run(f"{name}-hosts", args.target, hosts_script(block), parent=self)
+            self.hosts = run(f"{name}-hosts", args.target, args.peers.hosts_script, parent=self)
         self.ssh = None
         if m.nova_ssh_public_key and args.nova_ssh_key is not None:
             files = {
                 f"{NOVA_HOME}/.ssh/id_ed25519": (args.nova_ssh_key, "0600"),
                 f"{NOVA_HOME}/.ssh/authorized_keys": (authorized_keys(m.nova_ssh_public_key), "0600"),
-                f"{NOVA_HOME}/.ssh/known_hosts": (known_hosts(args.computes), "0644"),
+                f"{NOVA_HOME}/.ssh/known_hosts": (args.peers.known_hosts, "0644"),
                 f"{NOVA_HOME}/.ssh/config": (SSH_CONFIG, "0600"),
             }
             self.ssh = write_files(f"{name}-ssh", args.target, [(path, content, "nova", "nova", mode)

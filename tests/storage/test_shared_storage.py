@@ -281,6 +281,22 @@ def test_a_uid_mismatch_stops_the_update_before_any_mount(shared):
 
 
 @pulumi.runtime.test
+def test_each_mount_waits_for_one_agreement_not_for_every_computes_read(monitor, shared):
+    """The comparison of every compute's ids is one resource the mounts depend on: a mount that carried an Output of
+    every compute's read made the SDK walk N dependencies for each of N mounts (bench/evaluate.py)."""
+    _, d = deploy(shared)
+
+    def check(_):
+        gate, mount = monitor.named("instances-ids-agreed"), monitor.named("compute1-instances-mount")
+        reads = {h: monitor.named(f"instances-ids-read-{h}").urn for h in ("compute1", "compute2")}
+        assert set(reads.values()) <= set(gate.deps)
+        assert gate.urn in mount.deps and reads["compute1"] in mount.deps
+        assert reads["compute2"] not in mount.deps, "compute1's mount carries compute2's read"
+        assert monitor.depends_on("compute1-instances-mount", "instances-ids-read-compute2")   # through the gate
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
 def test_align_ids_when_the_stack_asks(monitor, shared):
     shared["instances_share"]["align_ids"] = {"nova": {"uid": 64060, "gid": 64060}}
     _, d = deploy(shared)
