@@ -136,8 +136,9 @@ rgw_up() {
     in_host "$h" timeout 30 radosgw-admin "${A[@]}" user create --uid pulumi-state --display-name "Pulumi state" \
       2>/dev/null; } | jq -c '.keys[0] | {access_key, secret_key}') || return 1
   # path-style, SigV4 (curl signs it; RGW wants the payload's hash header, here UNSIGNED-PAYLOAD); idempotent
-  in_host "$h" curl -sf -o /dev/null --max-time 10 --aws-sigv4 "aws:amz:us-east-1:s3" \
-    --user "$(jq -r .access_key <<<"$user"):$(jq -r .secret_key <<<"$user")" \
+  # the keys reach curl on stdin (-K -), not on its command line
+  jq -r '"user = \"\(.access_key):\(.secret_key)\""' <<<"$user" |
+    in_host "$h" curl -K - -sf -o /dev/null --max-time 10 --aws-sigv4 "aws:amz:us-east-1:s3" \
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "http://$ip:$RGW_PORT/$RGW_BUCKET" || return 1
   (umask 077 && jq -n --arg e "http://$ip:$RGW_PORT" --arg b "$RGW_BUCKET" --argjson u "$user" \
     '{endpoint: $e, bucket: $b, region: "us-east-1"} + $u' >"$RUN/rgw.json")

@@ -40,10 +40,10 @@ def pulumi(cwd: pathlib.Path, env: dict, *args: str, ok: bool = True) -> subproc
 def locks(rgw: dict) -> bool:
     """Whether the bucket holds a lock of the engine (.pulumi/locks/...). The whole listing: curl 7.88's SigV4
     signs a query string the way RGW does not accept."""
-    out = subprocess.run(["curl", "-s", "--max-time", "5", "--aws-sigv4", f"aws:amz:{rgw['region']}:s3",
-                          "--user", f"{rgw['access_key']}:{rgw['secret_key']}",
-                          "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
-                          f"{rgw['endpoint']}/{rgw['bucket']}"], capture_output=True, text=True, timeout=10).stdout
+    out = subprocess.run(["curl", "-K", "-", "-s", "--max-time", "5", "--aws-sigv4", f"aws:amz:{rgw['region']}:s3",
+                          "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", f"{rgw['endpoint']}/{rgw['bucket']}"],
+                         input=f'user = "{rgw["access_key"]}:{rgw["secret_key"]}"\n',      # not on the command line
+                         capture_output=True, text=True, timeout=10).stdout
     assert "<ListBucketResult" in out, out[-500:]
     return "<Key>.pulumi/locks/" in out
 
