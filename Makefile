@@ -52,6 +52,6 @@ lab-down:
 reference: venv
 	@.venv/bin/python scripts/reference.py
 
-# Regenerates the option data the program ships (components/optdata/) from the pinned releases (validate/).
+# Regenerates the option data the program ships (components/config/optdata/) from the pinned releases (validate/).
 optdata:
 	@bash validate/build.sh && .venv-validate/bin/python validate/optdata.py

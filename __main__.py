@@ -1,17 +1,13 @@
 """openstack-storage: wires OpenStack to its storage. See README.md for the stack config reference."""
-import os
 import warnings
 
 import pulumi
 
 from components import program
+from components.core import runtime
 from components.config import SECRET_KEYS, ConfigError, ConfigWarning
 
-# The SDK reports each resource's registration in about five debug messages, and the program's one thread waits for the
-# engine to take each: at 8 computes 1075 of them, 0.49 of the program's 1.8 s in an `up --refresh` (sent as futures,
-# still 0.32). Only `pulumi up --debug` shows them: OPENSTACK_STORAGE_SDK_DEBUG=1 sends them again.
-if not os.environ.get("OPENSTACK_STORAGE_SDK_DEBUG"):
-    pulumi.log.debug = lambda *args, **kwargs: None
+runtime.quiet_sdk_debug(pulumi.log)
 
 try:
     with warnings.catch_warnings(record=True) as caught:

@@ -1,4 +1,4 @@
-"""The one validation path (components/checks.py, run by config.load): host keys parsed, monitor addresses in every
+"""The one validation path (components/config/checks.py, run by config.load): host keys parsed, monitor addresses in every
 form Ceph writes, and the checks that used to wait for plan() (image files, NFS export ids) raised by load() itself,
 with or without a ceph section."""
 import base64
@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from components.ceph.cli import cli as ceph_cli
 from components.config import ConfigError, NfsExport, load
-from components.storage.nfs import export_id
 from conftest import without_ceph
 from harness import ROOT, config_error, encode, plan, stack_config
 
@@ -98,8 +98,8 @@ def test_monitor_addresses_in_every_form_ceph_writes(dev, given, monitors, addre
         assert f"mon_host = {','.join(monitors)}" in conf.splitlines()
     assert p.cfg.ceph.mon_addresses() == addresses
     # the bounded ceph/rbd prelude names the monitors as the stack gives them
-    assert f"mons={shlex.quote(', '.join(monitors))}\n" in p.cfg.ceph.cli()
-    assert 'the Ceph monitors ($mons) did not answer' in p.cfg.ceph.cli()
+    assert f"mons={shlex.quote(', '.join(monitors))}\n" in ceph_cli(p.cfg.ceph)
+    assert 'the Ceph monitors ($mons) did not answer' in ceph_cli(p.cfg.ceph)
 
 
 BAD_MONITORS = [
@@ -125,7 +125,7 @@ def colliding_exports() -> list[dict]:
     seen = {}
     for n in range(5000):
         e = {"name": f"share{n}", "host": "storage2", "path": f"/srv/nfs/share{n}", "clients": ["203.0.113.0/24"]}
-        other = seen.setdefault(export_id(NfsExport(**e)), e)
+        other = seen.setdefault(NfsExport(**e).export_id(), e)
         if other is not e:
             return [other, e]
     raise AssertionError("no two of 5000 export names collide")

@@ -17,13 +17,13 @@ HERE = pathlib.Path(__file__).resolve().parent / "rendered"
 
 def former_types() -> dict[str, str]:
     """Each component type -> the type existing states know it by."""
-    from components.core.base import Component
+    from components.core.base import Component, former_types
     out, todo = {}, list(Component.__subclasses__())
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if getattr(cls, "FORMER_TYPES", ()):
-            out[cls.TYPE] = cls.FORMER_TYPES[0]
+        if former_types(cls):
+            out[cls.TYPE] = former_types(cls)[-1]
     return out
 
 
@@ -41,7 +41,7 @@ def test_every_resource_keeps_its_urn(monitor, stack, request):
 
     def check(_):
         renamed = former_types()
-        got = "".join(f"{as_before(r.urn, renamed)}\n" for r in sorted(monitor.registrations, key=lambda r: r.urn))
+        got = "".join(sorted(f"{as_before(r.urn, renamed)}\n" for r in monitor.registrations))
         path = HERE / f"urns-{stack}.txt"
         if os.environ.get("UPDATE_RENDERED"):
             path.write_text(got)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components import optcheck
+from components.config import options as optcheck
 from components.config import ConfigWarning, load
 from harness import config_error, encode, settled, stack_config, text
 

@@ -9,7 +9,7 @@ import pytest
 
 from components import program
 from components.core.remote import sha256
-from harness import (COMMAND, LOCAL, SSH_KEY, config_error, deploy, fake_key, files_on, is_secret, plain, registered, script,
+from harness import (COMMAND, LOCAL, ROOT, SSH_KEY, config_error, deploy, fake_key, files_on, is_secret, plain, registered, script,
                      settled, stack_config, text)
 
 UUID = "457eb676-33da-42ec-9a8c-9293d545c337"
@@ -317,7 +317,7 @@ def test_wrong_config_prints_one_error_and_registers_nothing(monitor, dev):
     @pulumi.runtime.test
     def run_main():
         with pytest.raises(pulumi.RunError) as e:
-            runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))
+            runpy.run_path(str(ROOT / "__main__.py"))
         assert str(e.value) == ("openstack-storage:ceph.clients[cinder].caps.volumez: pool 'volumez' is not "
                                 "defined in ceph.pools; add it there or fix the name")
         assert monitor.registrations == []
@@ -327,7 +327,7 @@ def test_wrong_config_prints_one_error_and_registers_nothing(monitor, dev):
 def test_main_registers_what_the_program_deploys_with_a_valid_config(dev):
     def main():
         stack_config(dev)
-        return runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))["deployment"]
+        return runpy.run_path(str(ROOT / "__main__.py"))["deployment"]
 
     def record(registrations) -> list:     # inputs as sent: a secret stays wrapped
         return sorted((r.type, r.name, r.parent, sorted(r.deps), json.dumps(r.inputs, sort_keys=True),
@@ -350,7 +350,7 @@ def test_main_sends_the_sdks_debug_messages_only_when_asked(dev, monkeypatch):
         def main():
             stack_config(dev)
             sent[asked] = []        # from here on (the test's own stack resource was registered before)
-            return runpy.run_path(str(program.__file__).replace("components/program.py", "__main__.py"))["deployment"]
+            return runpy.run_path(str(ROOT / "__main__.py"))["deployment"]
         assert registered(main)
     assert sent[""] == []
     assert any(m.startswith("resource registration successful") for m in sent["1"]), sent["1"][:5]
@@ -429,10 +429,11 @@ def test_connection_bounds_come_from_the_stack(monitor, dev):
 
 # The components that run scripts, per stack: steps on hosts, the image's step here, and the read-back resources
 # (files, cephx users), whose providers run scripts of their own to write and to read.
-SCRIPT_OWNERS = {"ceph:Pool", "ceph:Client", "ceph:Conf", "cinder:Config", "glance:Config", "glance:Image",
-                 "libvirt:Config", "libvirt:Pki", "libvirt:Secret", "nova:Config", "nova:LiveMigration"}
-STORAGE_OWNERS = {"gluster:Glusterd", "gluster:Volume", "nfs:Server", "openstack:ServiceConfig", "nova:IdAgreement",
-                  "nova:InstancesMount", "cinder:Lvm", "storage:FileVolumeAccess"}
+SCRIPT_OWNERS = {"ceph:Pool", "ceph:Client", "ceph:Conf", "services:CinderConfig", "services:GlanceConfig",
+                 "cloud:Image", "libvirt:Config", "libvirt:Pki", "libvirt:Secret", "services:NovaConfig",
+                 "libvirt:LiveMigration"}
+STORAGE_OWNERS = {"storage:GlusterdConfig", "storage:GlusterVolume", "storage:NfsServer", "services:ServiceConfig",
+                  "storage:IdAgreement", "storage:InstancesMount", "storage:LvmBackend", "storage:FileVolumeAccess"}
 
 
 def every_script(monitor) -> dict[str, tuple]:
@@ -454,8 +455,8 @@ def every_script(monitor) -> dict[str, tuple]:
 
 @pytest.mark.parametrize("stack,manager,owners", [
     ("dev_full", "systemd", SCRIPT_OWNERS), ("dev_full", "supervisord", SCRIPT_OWNERS),
-    ("shared", "systemd", SCRIPT_OWNERS - {"glance:Image"} | STORAGE_OWNERS),
-    ("lab", "supervisord", SCRIPT_OWNERS - {"glance:Image"} | STORAGE_OWNERS)])
+    ("shared", "systemd", SCRIPT_OWNERS - {"cloud:Image"} | STORAGE_OWNERS),
+    ("lab", "supervisord", SCRIPT_OWNERS - {"cloud:Image"} | STORAGE_OWNERS)])
 @pulumi.runtime.test
 def test_every_generated_script_is_valid_bash(monitor, stack, manager, owners, request):
     import subprocess

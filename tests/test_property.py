@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from components.config import ConfigError, StackConfig
 from components.config.load import _key
-from components.core import fileformats
+from components.plan import fileformats
 from components.core.remote import restart_script, wrap
 from components.core.shell import q
 from conftest import STORAGE_KEYS

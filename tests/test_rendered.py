@@ -14,7 +14,7 @@ from dataclasses import replace
 import pulumi
 import pytest
 
-from components.core.render import FileSpec
+from components.plan.render import FileSpec
 from harness import deploy, plain, settled
 
 HERE = pathlib.Path(__file__).resolve().parent / "rendered"

@@ -1,10 +1,10 @@
-"""Write the option data the program ships (components/optdata/<release>/<service>.json) from the pinned releases'
+"""Write the option data the program ships (components/config/optdata/<release>/<service>.json) from the pinned releases'
 `oslo-config-generator --format yaml` output that validate/build.sh makes.
 
     .venv-validate/bin/python validate/optdata.py [--check]
 
 The program's .venv has no oslo.config and cannot install cinder, glance and nova, so it checks a stack's
-pass-through options (components/optcheck.py) against this extract: per group and option only what that check reads.
+pass-through options (components/config/options.py) against this extract: per group and option only what that check reads.
 `--check` writes nothing and exits 1 when the shipped files differ from what this would write.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 from check import LOADER, OPT_DATA, glance_store_group
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "components" / "optdata"
+OUT = ROOT / "components" / "config" / "optdata"
 SERVICES = ("cinder", "glance", "nova")
 TYPES = {"string value": "str", "integer value": "int", "floating point value": "float", "boolean value": "bool",
          "port value": "port", "list value": "list", "dict value": "dict", "multi valued": "multi",

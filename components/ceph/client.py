@@ -55,11 +55,12 @@ printf '%s\\n' "$out" | sed -n 's/^[[:space:]]*key = //p'
 class CephClient(Component):
     """`key` is the client's cephx key, a Pulumi secret; nothing logs it. Its caps are read back from the
     cluster on refresh, so caps changed by hand show up as drift and are reconciled."""
+    TYPE = "openstack-storage:ceph:Client"
+
 
     def __init__(self, name: str, args: CephClientArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:ceph:Client", name, opts)
+        super().__init__(self.TYPE, name, opts)
         c = args.client
-        self.client_name = c.name
         self.command = CephClientResource(
             f"{name}-ensure", args.target.connection, args.cluster, args.cli, c.name, c.cap_strings(),
             ensure_script(args.cli, c), opts=self.child())

@@ -10,7 +10,7 @@ import pulumi
 
 from ..core.base import Component
 from ..core.remote import Target, write_files
-from ..core.render import FileSpec, render
+from ..plan.render import FileSpec, render
 
 
 @dataclass
@@ -43,9 +43,11 @@ class CephConfArgs:
 
 class CephConf(Component):
     """`opts.depends_on`: the cephx users whose keys the keyrings hold."""
+    TYPE = "openstack-storage:ceph:Conf"
+
 
     def __init__(self, name: str, args: CephConfArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:ceph:Conf", name, opts)
+        super().__init__(self.TYPE, name, opts)
         files = [args.conf.row(),
                  *((k.path, k.content(), k.owner, k.group, k.mode) for k in args.keyrings)]
         self.files = write_files(f"{name}-files", args.target, files, parent=self,

@@ -75,11 +75,12 @@ def delete_script(cli: str, name: str) -> str:
 class CephPool(Component):
     """A pool on the admin host. Unless the stack sets `allow_delete`, `pulumi destroy` leaves the pool and its
     data in place (the resource is only forgotten)."""
+    TYPE = "openstack-storage:ceph:Pool"
+
 
     def __init__(self, name: str, args: CephPoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:ceph:Pool", name, opts)
+        super().__init__(self.TYPE, name, opts)
         p = args.pool
-        self.pool_name = p.name
         self.command = run(f"{name}-ensure", args.target, ensure_script(args.cli, p), parent=self,
                            delete=delete_script(args.cli, p.name) if p.allow_delete else None,
                            retain_on_delete=not p.allow_delete)

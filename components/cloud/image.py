@@ -3,9 +3,7 @@
 upload and an unchanged one is never uploaded twice."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import pulumi
@@ -14,18 +12,8 @@ import pulumi_openstack as openstack
 from ..config import Image as ImageSpec
 from ..core.base import Component
 from ..core.remote import hidden, q, run_local
-from ..core.render import oslo
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-QEMU_FORMAT = {"qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx"}
+from ..config.formats import oslo
+from ..plan import QEMU_FORMAT, uploaded_format
 
 
 @dataclass
@@ -63,15 +51,14 @@ echo "prepared $dst"
 """
 
 
-def uploaded_format(spec: ImageSpec) -> str:
-    return "raw" if spec.convert and spec.disk_format in QEMU_FORMAT else spec.disk_format
-
-
 class Image(Component):
     """`opts.depends_on`: the glance-api restarts that load the RBD store."""
+    TYPE = "openstack-storage:cloud:Image"
+    FORMER_TYPES = ("openstack-storage:glance:Image",)
+
 
     def __init__(self, name: str, args: ImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:glance:Image", name, opts)
+        super().__init__(self.TYPE, name, opts)
         s = args.spec
         self.prepare = run_local(f"{name}-prepare", prepare_script(s, args.source, args.prepared), parent=self,
                                  secret=args.secret)

@@ -10,7 +10,7 @@ import pulumi_openstack as openstack
 from ..config import QosSpec
 from ..core.base import Component
 from ..core.remote import hidden
-from ..core.render import oslo
+from ..plan.render import oslo
 
 
 @dataclass
@@ -21,8 +21,11 @@ class QosArgs:
 
 
 class Qos(Component):
+    TYPE = "openstack-storage:cloud:Qos"
+    FORMER_TYPES = ("openstack-storage:cinder:Qos",)
+
     def __init__(self, name: str, args: QosArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:cinder:Qos", name, opts)
+        super().__init__(self.TYPE, name, opts)
         s = args.spec
         self.qos = openstack.blockstorage.QosV3(
             f"{name}-qos", name=s.name, consumer=s.consumer,

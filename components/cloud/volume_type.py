@@ -11,7 +11,7 @@ import pulumi_openstack as openstack
 from ..config import VolumeType as VolumeTypeSpec
 from ..core.base import Component
 from ..core.remote import hidden
-from ..core.render import oslo
+from ..plan.render import oslo
 
 
 @dataclass
@@ -28,9 +28,12 @@ class VolumeTypeArgs:
 
 class VolumeType(Component):
     """`opts.depends_on`: the restarts of cinder-volume that load the backend."""
+    TYPE = "openstack-storage:cloud:VolumeType"
+    FORMER_TYPES = ("openstack-storage:cinder:VolumeType",)
+
 
     def __init__(self, name: str, args: VolumeTypeArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:cinder:VolumeType", name, opts)
+        super().__init__(self.TYPE, name, opts)
         s = args.spec
         child = self.child()
         specs = {k: oslo(v) for k, v in s.extra_specs.items()}

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-from ..core import formats
+from . import formats
 from .strings import HostAddress, OptionName, SectionName, Text, shown
 
 PROJECT = "openstack-storage"
@@ -15,7 +15,7 @@ SECRET_KEYS = ("ssh_private_key", "openstack_password", "nova_ssh_private_key", 
                "migration_ca_key")
 
 ROLES = ("glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server")
-Role = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute", "gluster-server", "nfs-server"]
+Role = Literal[ROLES]
 
 # OpenStack releases in order; from 2023.1 on, releases are also named by version.
 RELEASES = ("austin bexar cactus diablo essex folsom grizzly havana icehouse juno kilo liberty mitaka newton ocata "
@@ -29,9 +29,10 @@ def release_index(release: str) -> int:
     name = RELEASE_VERSIONS.get(release, release.lower())
     return RELEASES.index(name) if name in RELEASES else len(RELEASES)
 
+
 SERVICES = ROLES[:4] + ("glusterd", "nfs-ganesha", "libvirtd", "tgt")
-Service = Literal["glance-api", "cinder-volume", "cinder-backup", "nova-compute", "glusterd", "nfs-ganesha", "libvirtd",
-                  "tgt"]
+"""The services the program restarts: the roles that are one, and the daemons the storage and libvirt need."""
+Service = Literal[SERVICES]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
 Mode = Annotated[str, StringConstraints(pattern=r"^0[0-7]{3}$")]

@@ -6,9 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ..core import formats
-from ..core.scripts import template
-from ..core.shell import q
+from . import formats
 from .base import Mode, Model, Name, Role, Scalar
 from .strings import CephPath, OptionName, UnixName, data_dir, secret_mode
 
@@ -136,45 +134,11 @@ class Ceph(Model):
         """Each monitor's plain host (IPv6 without brackets, no port or type), for libvirt's <host name=...>."""
         return [formats.mon_address(m) for m in self.mon_host]
 
-    def cli(self) -> str:
-        """Bash functions `ceph` and `rbd` for this cluster, bounded: when the monitors do not answer within
-        connect_timeout the step fails, naming them, instead of hanging. And `mon PREFIX [KEY=VALUE...]`, one monitor
-        command through librados with the interpreter of `ceph` (templates/scripts/ceph_mon.py), for the reads every
-        run makes: `mon 'auth get' entity=client.cinder` answers as `ceph auth get client.cinder` for a quarter of
-        its CPU."""
-        t, mons = self.connect_timeout, ", ".join(self.mon_host)
-        return f"""mons={q(mons)}
-bounded() {{
-  local rc=0 err
-  err=$(mktemp)
-  local what=$1; shift
-  timeout --kill-after 5 {t + 10} "$@" 2>"$err" || rc=$?
-  cat "$err" >&2
-  if [ "$rc" -ne 0 ] && {{ [ "$rc" -eq 124 ] || grep -qiE 'timed out|error connecting to the cluster' "$err"; }}; then
-    echo "the Ceph monitors ($mons) did not answer within {t} s ($what) from $(hostname);" \\
-      "is the cluster up and reachable? (ceph.connect_timeout)" >&2
-  fi
-  rm -f "$err"
-  return "$rc"
-}}
-ceph() {{ bounded "ceph $*" ceph --cluster {self.cluster} --connect-timeout {t} "$@"; }}
-rbd() {{ bounded "rbd $*" rbd --cluster {self.cluster} --client-mount-timeout {t} --rados-mon-op-timeout {t} "$@"; }}
-mon() {{
-  local a=("${{@:2}}")
-  bounded "ceph $1 ${{a[*]#*=}}" $(sed -n '1s/^#! *//p' "$(type -P ceph)") - {self.cluster} {t} "$@" <<'__ceph_mon__'
-{template("ceph_mon.py")}
-__ceph_mon__
-}}
-"""
-
     def conf_path(self) -> str:
         return f"/etc/ceph/{self.cluster}.conf"
 
     def keyring_path(self, client: str) -> str:
         return f"/etc/ceph/{self.cluster}.client.{client}.keyring"
-
-    def pool(self, name: str) -> Optional[CephPool]:
-        return next((p for p in self.pools if p.name == name), None)
 
     def client_named(self, name: str) -> Optional[CephClient]:
         return next((c for c in self.clients if c.name == name), None)

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 import pydantic
 
+from . import checks
 from .base import PROJECT, SECRET_KEYS, ConfigError
 from .services import BACKEND_TYPES
 from .stack import StackConfig
@@ -110,7 +111,6 @@ def load(values: dict[str, Any], secret_keys_set: set[str] | frozenset = frozens
     for key in required_secrets(cfg):
         if key not in secret_keys_set:
             raise ConfigError(key, f"missing; set it as a secret: pulumi config set --secret {key} < FILE")
-    from .. import checks       # here, not at the top: the checks use the components, which import this
     checks.check(cfg, root or Path.cwd())
     return cfg
 

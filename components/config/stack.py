@@ -106,6 +106,21 @@ class StackConfig(Model):
     def ganesha_export_of(self, volume: str) -> Optional[NfsExport]:
         return next((e for e in self.nfs_exports if e.gluster_volume == volume), None)
 
+    def served_by(self, backend) -> Optional[NfsExport]:
+        """The nfs_exports entry a file backend mounts, where the stack describes it."""
+        if backend.type == "nfs" and backend.export:
+            return self.nfs_export(backend.export)
+        if backend.type == "glusterfs" and not self.old_release():
+            return self.ganesha_export_of(backend.volume)
+        return None
+
+    def root_squashed(self, backend) -> bool:
+        """Whether the backend's share is an export the stack describes with root squashed (the default). Cinder's
+        `auto` then finds on a new install that root cannot write the share and stops, or on an old one falls back
+        to root operations and mode 0666 files: its file operations must run as the cinder user, its files 0660."""
+        export = self.served_by(backend)
+        return bool(export and not export.no_root_squash)
+
     def instances_owner(self) -> dict[str, tuple[str, str]]:
         """{"nova": (uid:gid, key)} when the instances share decides whose its files are: an all_squash export's
         anonymous ids, a gluster volume's owner."""

@@ -1,6 +1,7 @@
 """Shared file storage: GlusterFS volumes, NFS exports and the computes' shared instances directory."""
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import AfterValidator, Field, model_validator
@@ -77,6 +78,13 @@ class NfsExport(Model):
 
     def pseudo_path(self) -> str:
         return self.pseudo or f"/{self.name}"
+
+    def export_id(self) -> int:
+        """Stable per export, so adding one never renumbers the others (0 is the pseudo root); new when its path,
+        pseudo path or volume changes: ganesha 4.3 keeps serving the old pseudo path of an export whose Export_Id
+        stayed, and can crash on the next reload."""
+        key = f"{self.name}|{self.path}|{self.pseudo_path()}|{self.gluster_volume}"
+        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 60000 + 100
 
 
 class NfsIds(Model):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator
 
-from ..core import formats
+from . import formats
 
 # C0 and C1 controls, DEL, and the separators Python's splitlines() breaks on: none belongs in a single value.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -1,2 +1,2 @@
-"""The building blocks every component stands on: SSH, remote steps, read-back host state, rendering, the
-component base, and the parsers of strings a stack copies from elsewhere."""
+"""The building blocks every component stands on: SSH, remote steps, read-back host state, the scripts' shared
+bash, the component base and the processes' runtime tuning. Nothing here knows the stack config."""

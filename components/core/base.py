@@ -14,15 +14,24 @@ class Component(pulumi.ComponentResource):
     client's commands would not wait for the pools the client depends on; `run` applies `self.after` to every
     step of the component."""
 
+    TYPE: str
+    """`openstack-storage:<folder>:<Class>`."""
+    FORMER_TYPES: tuple[str, ...] = ()
+    """The types existing states may know it by: aliases, so a stack converged by an older version keeps its
+    resources (and their children). A class's own, not inherited (`former_types`). Drop one only when no stack
+    that ran the version before it is left."""
+
     def __init__(self, type_: str, name: str, opts: Optional[pulumi.ResourceOptions]):
         deps = opts.depends_on if opts and opts.depends_on else []
         # The component itself waits for nothing; its children do (`after`). A component that waited would be
         # registered only once its dependencies are done, and its children only after that registration came back:
         # one more round trip through the program for every level of the chain, which under load is most of a
         # cold run's growth with the number of hosts.
-        if deps:
-            opts = copy.copy(opts)
+        former = former_types(type(self))
+        if deps or former:
+            opts = copy.copy(opts) if opts else pulumi.ResourceOptions()
             opts.depends_on = None
+            opts.aliases = [*(opts.aliases or []), *(pulumi.Alias(type_=t) for t in former)]
         super().__init__(type_, name, {}, opts)
         self.after: list[pulumi.Resource] = list(deps) if isinstance(deps, (list, tuple)) else [deps]
         self.placed: Optional[dict] = None
@@ -45,6 +54,10 @@ class Component(pulumi.ComponentResource):
             self.placed = {"host": host, "files": sorted(set(paths)), "restarts": sorted(set(names))}
             outputs = {**(outputs or {}), "files": self.placed["files"], "restarts": self.placed["restarts"]}
         self.register_outputs(outputs or {})
+
+
+def former_types(cls: type) -> tuple[str, ...]:
+    return vars(cls).get("FORMER_TYPES", ())
 
 
 def resources_in(items) -> list[pulumi.Resource]:

@@ -18,7 +18,6 @@ from typing import Optional, Sequence
 import pulumi
 from pulumi_command import local, remote
 
-from ..config import StackConfig
 from .hoststate import RemoteFiles, sha256  # noqa: F401  (sha256 re-exported)
 from .scripts import template
 from .shell import q  # noqa: F401  (re-exported: the components quote with it)
@@ -76,30 +75,6 @@ class Target:
     host: str
     connection: pulumi.Output
     command: remote.ConnectionArgs
-
-
-def targets(cfg: StackConfig, private_key: pulumi.Input[str],
-            proxy_key: Optional[pulumi.Input[str]] = None) -> dict[str, Target]:
-    key = pulumi.Output.secret(private_key)
-    via = pulumi.Output.secret(proxy_key) if proxy_key is not None else key
-    out = {}
-    for name, h in cfg.hosts.items():
-        ssh = cfg.ssh_for(name)
-        bounds = {"timeout": ssh.connect_timeout, "attempts": ssh.connect_attempts}
-        conn = {"name": f"host {name}", "host": h.address, "port": ssh.port, "user": ssh.user, "host_key": h.host_key,
-                **bounds}
-        proxy = ({"host": ssh.proxy.address, "port": ssh.proxy.port, "user": ssh.proxy.user,
-                  "host_key": ssh.proxy.host_key} if ssh.proxy else None)
-        command = remote.ConnectionArgs(
-            host=h.address, port=ssh.port, user=ssh.user, host_key=h.host_key, private_key=key,
-            per_dial_timeout=ssh.connect_timeout, dial_error_limit=ssh.connect_attempts,
-            proxy=remote.ProxyConnectionArgs(**proxy, private_key=via) if proxy else None)
-        both = pulumi.Output.all(key, via).apply(
-            lambda keys, c=conn, p=proxy, b=bounds, n=name: {
-                **c, "private_key": keys[0],
-                **({"proxy": {**p, **b, "name": f"the bastion of {n}", "private_key": keys[1]}} if p else {})})
-        out[name] = Target(name, pulumi.Output.secret(both), command)
-    return out
 
 
 def wrap(script: pulumi.Input[str]) -> pulumi.Input[str]:

@@ -1,1 +1,2 @@
-"""libvirt on the computes: the secret holding the cephx key, and the PKI of TLS migration."""
+"""libvirt on the computes: the secret holding the cephx key, the PKI of TLS migration, and live migration itself
+(libvirtd's config, /etc/hosts, nova's SSH between computes)."""

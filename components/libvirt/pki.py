@@ -53,9 +53,11 @@ class LibvirtPkiArgs:
 
 class LibvirtPki(Component):
     """`files`: the CA and this compute's certificates and keys, in place (libvirtd restarts when they change)."""
+    TYPE = "openstack-storage:libvirt:Pki"
+
 
     def __init__(self, name: str, args: LibvirtPkiArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:libvirt:Pki", name, opts)
+        super().__init__(self.TYPE, name, opts)
         host = args.target.host
         dns, ips = names_of(host, args.address)
         self.certs = c = Certificates(f"{name}-certs", args.ca_cert, args.ca_key, host, dns, ips, args.days,

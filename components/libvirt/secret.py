@@ -10,7 +10,7 @@ import pulumi
 
 from ..core.base import Component
 from ..core.remote import Target, q, run
-from ..core.render import render
+from ..plan.render import render
 
 
 @dataclass
@@ -46,7 +46,9 @@ echo "libvirt secret {args.uuid} set"
 
 
 class LibvirtSecret(Component):
+    TYPE = "openstack-storage:libvirt:Secret"
+
     def __init__(self, name: str, args: LibvirtSecretArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:libvirt:Secret", name, opts)
+        super().__init__(self.TYPE, name, opts)
         self.command = run(f"{name}-set", args.target, secret_script(args), stdin=args.key, parent=self)
         self.register_outputs({"uuid": args.uuid})

@@ -9,7 +9,7 @@ import pulumi
 
 from ..core.base import Component
 from ..core.remote import Target, restart, sha256, write_files
-from ..core.render import FileSpec
+from ..plan.render import FileSpec
 
 
 @dataclass
@@ -30,17 +30,16 @@ class ServiceConfigArgs:
 
 
 class ServiceConfig(Component):
-    TYPE = "openstack-storage:openstack:ServiceConfig"
+    TYPE = "openstack-storage:services:ServiceConfig"
+    FORMER_TYPES = ("openstack-storage:openstack:ServiceConfig",)
 
     def __init__(self, name: str, args: ServiceConfigArgs, opts: Optional[pulumi.ResourceOptions] = None):
         """`opts.depends_on`: what must be in place before the files are written (`args.restart_after`: before
         the restarts)."""
         super().__init__(self.TYPE, name, opts)
         main = args.files[0]
-        self.content = main.content
         self.host = args.target.host
         self.file = write_files(f"{name}-file", args.target, [f.row() for f in args.files], parent=self)
-        self.files = [self.file]
         # the content's hashes show in a preview why a restart comes; `written` also restarts after a file that drifted
         # was put back (`pulumi up --refresh`), so a service never keeps running on a hand-edited config
         self.written = written = [self.file, *args.reads]
@@ -55,3 +54,18 @@ class ServiceConfig(Component):
                 self.restarts[service] = cmd
         self.finish({"path": main.path, "sha256": sha256(main.content)}, host=self.host, files=[self.file],
                     restarts=list(self.restarts))
+
+
+class GlanceConfig(ServiceConfig):
+    TYPE = "openstack-storage:services:GlanceConfig"
+    FORMER_TYPES = ("openstack-storage:glance:Config",)
+
+
+class CinderConfig(ServiceConfig):
+    TYPE = "openstack-storage:services:CinderConfig"
+    FORMER_TYPES = ("openstack-storage:cinder:Config",)
+
+
+class NovaConfig(ServiceConfig):
+    TYPE = "openstack-storage:services:NovaConfig"
+    FORMER_TYPES = ("openstack-storage:nova:Config",)

@@ -56,8 +56,10 @@ class FileVolumeAccessArgs:
 
 
 class FileVolumeAccess(Component):
+    TYPE = "openstack-storage:storage:FileVolumeAccess"
+
     def __init__(self, name: str, args: FileVolumeAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:storage:FileVolumeAccess", name, opts)
+        super().__init__(self.TYPE, name, opts)
         host = args.target.host
         self.check = (run(f"{name}-gid", args.target, cinder_volume_script(args.group, host), parent=self)
                       if args.cinder_volume else None)

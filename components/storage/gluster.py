@@ -13,11 +13,11 @@ from ..core.base import Component
 from ..core.remote import Target, q, run
 from ..services.service_config import ServiceConfig
 
-GLUSTERD_VOL = "/etc/glusterfs/glusterd.vol"
 
 
 class GlusterdConfig(ServiceConfig):
-    TYPE = "openstack-storage:gluster:Glusterd"
+    TYPE = "openstack-storage:storage:GlusterdConfig"
+    FORMER_TYPES = ("openstack-storage:gluster:Glusterd",)
 
 
 def volume_options(v: VolumeSpec, exported: bool) -> dict[str, str]:
@@ -87,9 +87,12 @@ fi
 
 class GlusterVolume(Component):
     """Brick directories on the brick hosts, then the pool and volume commands on the first (after `args.glusterd`)."""
+    TYPE = "openstack-storage:storage:GlusterVolume"
+    FORMER_TYPES = ("openstack-storage:gluster:Volume",)
+
 
     def __init__(self, name: str, args: GlusterVolumeArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:gluster:Volume", name, opts)
+        super().__init__(self.TYPE, name, opts)
         v = args.volume
         dirs = {}
         for b in v.bricks:

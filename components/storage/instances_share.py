@@ -11,11 +11,11 @@ import pulumi
 from ..config import InstancesShare
 from ..core.base import Component
 from ..core.remote import Target, q, run, write_files
-from ..core.fileformats import expect_fields
-from ..core.render import FileSpec
+from ..plan.fileformats import expect_fields
+from ..plan.render import FileSpec
+from ..plan.storage import IDMAPD_CONF
 
 USERS = ("nova", "libvirt-qemu")
-IDMAPD_CONF = "/etc/idmapd.conf"
 
 
 def read_ids_script() -> str:
@@ -76,9 +76,12 @@ class IdAgreementArgs:
 class IdAgreement(Component):
     """`gate`: one resource that holds the common ids, registered only once every compute's agree (the update fails
     before it, so before any mount, when they differ); `ids`: each compute's own, for its mount's trigger."""
+    TYPE = "openstack-storage:storage:IdAgreement"
+    FORMER_TYPES = ("openstack-storage:nova:IdAgreement",)
+
 
     def __init__(self, name: str, args: IdAgreementArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:nova:IdAgreement", name, opts)
+        super().__init__(self.TYPE, name, opts)
         self.aligned = {}
         if args.align:
             script = "\n".join(align_script(u, ids.uid, ids.gid) for u, ids in sorted(args.align.items()))
@@ -145,11 +148,14 @@ fi
 
 
 class InstancesMount(Component):
+    TYPE = "openstack-storage:storage:InstancesMount"
+    FORMER_TYPES = ("openstack-storage:nova:InstancesMount",)
+
     def __init__(self, name: str, args: InstancesMountArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:nova:InstancesMount", name, opts)
+        super().__init__(self.TYPE, name, opts)
         self.idmapd = None
-        if IDMAPD_CONF in args.files:
-            self.idmapd = write_files(f"{name}-idmapd", args.target, [args.files[IDMAPD_CONF].row()], parent=self)
+        if IDMAPD_CONF.path in args.files:
+            self.idmapd = write_files(f"{name}-idmapd", args.target, [args.files[IDMAPD_CONF.path].row()], parent=self)
         self.mount = run(f"{name}-mount", args.target, mount_script(args), parent=self,
                          triggers=[args.ids],
                          depends_on=[*([self.idmapd] if self.idmapd else []), *args.store, args.agreement])

@@ -9,12 +9,9 @@ import pulumi
 
 from ..core.base import Component
 from ..core.remote import Target, q, run
-from ..core.render import FileSpec
+from ..plan.render import FileSpec
+from ..plan.storage import TGT_INCLUDE
 from ..services.service_config import ServiceConfig, ServiceConfigArgs
-
-TGT_INCLUDE = "/etc/tgt/conf.d/cinder.conf"
-VOLUMES_DIR = "/var/lib/cinder/volumes"
-
 
 @dataclass
 class LvmBackendArgs:
@@ -27,15 +24,18 @@ class LvmBackendArgs:
 
 
 class LvmBackend(Component):
+    TYPE = "openstack-storage:storage:LvmBackend"
+    FORMER_TYPES = ("openstack-storage:cinder:Lvm",)
+
     def __init__(self, name: str, args: LvmBackendArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:cinder:Lvm", name, opts)
+        super().__init__(self.TYPE, name, opts)
         self.check = run(f"{name}-vg", args.target, f"host={q(args.host)}\n" + "\n".join(
             f"vg={q(vg)}\n"
             'vgs "$vg" >/dev/null 2>&1 || { echo "volume group $vg is missing on $host: create it (vgcreate $vg '
             'DEVICE) or fix cinder.backends[].volume_group" >&2; exit 1; }'
             for vg in args.volume_groups), parent=self)
         self.tgt = None
-        if TGT_INCLUDE in args.files:
+        if TGT_INCLUDE.path in args.files:
             self.tgt = ServiceConfig(f"{name}-tgt", ServiceConfigArgs(
-                args.target, [args.files[TGT_INCLUDE]], args.manager), opts=self.child())
+                args.target, [args.files[TGT_INCLUDE.path]], args.manager), opts=self.child())
         self.finish(host=args.target.host, files=[self.tgt])

@@ -4,7 +4,6 @@ with `exportfs -ra` only when they changed. Clients are limited to the named net
 the stack opted out by name."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -13,28 +12,9 @@ import pulumi
 from ..config import NfsExport
 from ..core.base import Component
 from ..core.remote import Target, q, run, sha256, write_files
-from ..core.render import FileSpec, render
+from ..plan.render import FileSpec
+from ..plan.storage import GANESHA_CONF, kernel_exports_path
 from ..services.service_config import ServiceConfig, ServiceConfigArgs
-
-GANESHA_CONF = "/etc/ganesha/ganesha.conf"
-
-
-def export_id(e: NfsExport) -> int:
-    """Stable per export, so adding one never renumbers the others (0 is the pseudo root); new when its path,
-    pseudo path or volume changes: ganesha 4.3 keeps serving the old pseudo path of an export whose Export_Id
-    stayed, and can crash on the next reload."""
-    key = f"{e.name}|{e.path}|{e.pseudo_path()}|{e.gluster_volume}"
-    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 60000 + 100
-
-
-def kernel_exports_path(e: NfsExport) -> str:
-    return f"/etc/exports.d/openstack-storage-{e.name}.exports"
-
-
-def render_ganesha(exports: list[NfsExport], options: dict) -> str:
-    return render("ganesha.conf.j2", options=options,
-                  exports=[{"id": export_id(e), "spec": e} for e in sorted(exports, key=lambda e: e.name)])
-
 
 @dataclass
 class NfsServerArgs:
@@ -50,9 +30,12 @@ class NfsServerArgs:
 
 class NfsServer(Component):
     """Export directories; ganesha.conf, restarted once they and `args.volumes` are there; or kernel exports."""
+    TYPE = "openstack-storage:storage:NfsServer"
+    FORMER_TYPES = ("openstack-storage:nfs:Server",)
+
 
     def __init__(self, name: str, args: NfsServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:nfs:Server", name, opts)
+        super().__init__(self.TYPE, name, opts)
         dirs = [e for e in args.exports if e.path]
         self.dirs = None
         if dirs:
@@ -64,7 +47,7 @@ class NfsServer(Component):
         self.ganesha = None
         if ganesha:
             self.ganesha = ServiceConfig(f"{name}-ganesha", ServiceConfigArgs(
-                args.target, [args.files[GANESHA_CONF]], args.manager, restart_after=[*after, *args.volumes]),
+                args.target, [args.files[GANESHA_CONF.path]], args.manager, restart_after=[*after, *args.volumes]),
                 opts=self.child())
         kernel = [e for e in args.exports if e.server == "kernel"]
         specs = [args.files[kernel_exports_path(e)] for e in kernel]

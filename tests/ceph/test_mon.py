@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from components.ceph.cli import cli as ceph_cli
 from components.config.ceph import Ceph, CephPool
 
 RADOS = '''
@@ -42,9 +43,9 @@ def mon(tmp_path):
     (tmp_path / "bin/ceph").write_text(f"#!{sys.executable}\n")
     (tmp_path / "bin/ceph").chmod(0o755)
     (tmp_path / "lib/rados.py").write_text(RADOS)
-    cli = Ceph(cluster="lab", fsid="6d3e2c3a-8f0e-4d2b-9a55-3c1f5f0f0a11", mon_host=["10.77.0.31"],
+    cli = ceph_cli(Ceph(cluster="lab", fsid="6d3e2c3a-8f0e-4d2b-9a55-3c1f5f0f0a11", mon_host=["10.77.0.31"],
                admin_host="storage1", libvirt_secret_uuid="5b0a3c7e-7f55-4c8e-b1a3-2d9d1c9f0e42",
-               pools=[CephPool(name="volumes")], connect_timeout=7).cli()
+               pools=[CephPool(name="volumes")], connect_timeout=7))
 
     def run(*args: str, down: bool = False):
         r = subprocess.run(["bash", "-c", cli + 'mon "$@"', "mon", *args], capture_output=True, text=True, timeout=60,

@@ -3,9 +3,10 @@ hand a component's depends_on to its children); every component makes its childr
 import pulumi
 from pulumi_command import local
 
-from components.core.remote import targets
-from components.core.render import FileSpec
-from components.storage.lvm import TGT_INCLUDE, LvmBackend, LvmBackendArgs
+from components.program.wiring import targets
+from components.plan.render import FileSpec
+from components.plan.storage import TGT_INCLUDE
+from components.storage.lvm import LvmBackend, LvmBackendArgs
 from harness import plan, settled, use_mocks
 
 
@@ -15,8 +16,8 @@ def test_a_components_children_wait_for_its_dependencies(shared):
     cfg = plan(shared).cfg
     target = targets(cfg, "key")["controller1"]
     first = local.Command("first", create="true")
-    tgt = FileSpec(TGT_INCLUDE, "include\n", "root", "root", "0644", ("tgt",))
-    lvm = LvmBackend("lvm", LvmBackendArgs(target, {TGT_INCLUDE: tgt}, "controller1", ["cinder-volumes"],
+    tgt = FileSpec(TGT_INCLUDE.path, "include\n", "root", "root", "0644", ("tgt",))
+    lvm = LvmBackend("lvm", LvmBackendArgs(target, {TGT_INCLUDE.path: tgt}, "controller1", ["cinder-volumes"],
                                            "supervisord"),
                      opts=pulumi.ResourceOptions(depends_on=[first]))
 

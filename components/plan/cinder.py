@@ -5,12 +5,14 @@ from __future__ import annotations
 import configparser
 
 from ..config import StackConfig
-from ..core.fileformats import expect_fields
-from ..core.render import render_ini
-from .service_config import ServiceConfig
+from .fileformats import expect_fields
+from .render import HostFile, render_ini
 
-PATH = "/etc/cinder/cinder.conf"
 ROLES = ("cinder-volume", "cinder-backup")
+CONF = HostFile("root", "cinder", "0640", ROLES, ("cinder", "ceph", "nfs_exports", "gluster"),
+                "/etc/cinder/cinder.conf")
+"""A service's config is readable by its group only (a config may name a secret); the shares files beside it are
+placed with the same attributes."""
 
 
 def shares_path(cfg: StackConfig, backend) -> str:
@@ -37,25 +39,8 @@ def mount_options(cfg: StackConfig, backend):
     over NFSv4, and a client that falls back to v3 finds nothing there."""
     if backend.mount_options:
         return backend.mount_options
-    export = served_by(cfg, backend)
+    export = cfg.served_by(backend)
     return "vers=4.1" if export and export.server == "ganesha" else None
-
-
-def served_by(cfg: StackConfig, backend):
-    """The nfs_exports entry a file backend mounts, where the stack describes it."""
-    if backend.type == "nfs" and backend.export:
-        return cfg.nfs_export(backend.export)
-    if backend.type == "glusterfs" and not cfg.old_release():
-        return cfg.ganesha_export_of(backend.volume)
-    return None
-
-
-def root_squashed(cfg: StackConfig, backend) -> bool:
-    """Whether the backend's share is an export the stack describes with root squashed (the default). Cinder's
-    `auto` then finds on a new install that root cannot write the share and stops, or on an old one falls back to
-    root operations and mode 0666 files: its file operations must run as the cinder user, and its files 0660."""
-    export = served_by(cfg, backend)
-    return bool(export and not export.no_root_squash)
 
 
 def extra_files(cfg: StackConfig) -> dict[str, str]:
@@ -74,7 +59,7 @@ def render_conf(cfg: StackConfig) -> str:
                       ceph_conf=cfg.ceph.conf_path() if cfg.ceph else None,
                       secret_uuid=cfg.ceph.libvirt_secret_uuid if cfg.ceph else None,
                       native_gluster=cfg.old_release(), shares_path=lambda b: shares_path(cfg, b),
-                      mount_options=lambda b: mount_options(cfg, b), root_squashed=lambda b: root_squashed(cfg, b))
+                      mount_options=lambda b: mount_options(cfg, b), root_squashed=cfg.root_squashed)
 
 
 def backend_names(rendered: str) -> dict[str, str]:
@@ -84,7 +69,3 @@ def backend_names(rendered: str) -> dict[str, str]:
     parser.read_string(rendered)
     enabled = [b.strip() for b in parser.get("DEFAULT", "enabled_backends", fallback="").split(",") if b.strip()]
     return {b: parser.get(b, "volume_backend_name", fallback=b) for b in enabled if parser.has_section(b)}
-
-
-class CinderConfig(ServiceConfig):
-    TYPE = "openstack-storage:cinder:Config"

@@ -1,13 +1,13 @@
-"""The parse-back of every rendered file (components/core/render.py, fileformats.py): a value that would change a
+"""The parse-back of every rendered file (components/plan/render.py, fileformats.py): a value that would change a
 file's structure fails the render, whatever let it through, and a plain value renders as before. The values here
 are built past the config's types on purpose (model_construct): this is the second wall, tested on its own."""
 import pytest
 
 from components.config import NfsExport
-from components.core import fileformats
-from components.core.render import Extra, StructureError, render, render_ini
-from components.services.migration import render_libvirtd
-from components.storage.nfs import render_ganesha
+from components.plan import fileformats
+from components.plan.render import Extra, StructureError, render, render_ini
+from components.plan.libvirt import render_libvirtd
+from components.plan.storage import render_ganesha
 
 
 def export(**fields) -> NfsExport:

@@ -1,5 +1,5 @@
 """Strings a stack copies from elsewhere, parsed the way their owners write them: SSH public host keys and Ceph
-monitor addresses. Each parser raises ValueError saying what is wrong; the config models call them, so the error
+monitor addresses; and a value as oslo.config reads it. Each parser raises ValueError saying what is wrong; the config models call them, so the error
 names the stack key."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import base64
 import binascii
 import ipaddress
 import re
+from typing import Any
 
 CURVES = {"ecdsa-sha2-nistp256": 32, "ecdsa-sha2-nistp384": 48, "ecdsa-sha2-nistp521": 66}
 KEY_TYPES = ("ssh-ed25519", "ssh-rsa", *CURVES)
@@ -125,3 +126,12 @@ def mon_address(monitor: str) -> str:
     if not hosts:
         raise ValueError(f"{monitor!r} names no address; write {MON_FORMS}")
     return hosts[0]
+
+
+def oslo(value: Any) -> str:
+    """A value as oslo.config reads it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(oslo(v) for v in value)
+    return str(value)

@@ -3,7 +3,7 @@ see its structure: INI (oslo.config, ceph.conf, idmapd.conf), ganesha.conf, NFS 
 XML, and files of whitespace-separated fields (fstab, shares, glusterd.vol, tgt, keyrings, known_hosts).
 
 render.py parses every rendered file back with these and compares it with the structure its template meant
-(core/render.py: `render`); the Python-built files check their lines with `fields`. A parser returns nested tuples
+(render.py: `render`); the Python-built files check their lines with `fields`. A parser returns nested tuples
 of strings and raises ValueError on what its format does not allow. Every parser breaks lines wherever any reader
 might (str.splitlines: \r, \v, \f, \x85, \u2028 as well as \n), so a hidden line break shows as one."""
 from __future__ import annotations

@@ -3,11 +3,12 @@ live-migration transport for the stack's release, and the shared instances path.
 from __future__ import annotations
 
 from ..config import StackConfig
-from ..core.render import render_ini
-from .service_config import ServiceConfig
+from .render import HostFile, render_ini
 
-PATH = "/etc/nova/nova.conf"
 ROLES = ("nova-compute",)
+CONF = HostFile("root", "nova", "0640", ROLES, ("nova", "ceph", "migration", "instances_share", "cinder"),
+                "/etc/nova/nova.conf")
+"""nova-compute also restarts when libvirtd's files change (program/services.py)."""
 SCHEME = {"tls": "tls", "tcp-sasl": "tcp", "tcp": "tcp", "ssh": "ssh"}
 DEFAULT_INSTANCES = "/var/lib/nova/instances"
 
@@ -30,7 +31,3 @@ def render_conf(cfg: StackConfig) -> str:
                       gluster_driver=gluster_driver(cfg), migration=cfg.migration, native_tls=cfg.native_tls(),
                       scheme=SCHEME[cfg.migration.transport] if cfg.migration else None,
                       old_release=cfg.old_release(), instances_path=path)
-
-
-class NovaConfig(ServiceConfig):
-    TYPE = "openstack-storage:nova:Config"

@@ -11,13 +11,16 @@ import configparser
 import contextvars
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
 
 from ..config import ConfigError
+from ..config.formats import oslo
 from . import fileformats
-from .scripts import TEMPLATES
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 class Literal(str):
@@ -41,6 +44,20 @@ class StructureError(ValueError):
 
 
 @dataclass(frozen=True)
+class HostFile:
+    """A kind of file the hosts get, declared once: its path (None: one per instance, named where it is placed),
+    owner, group, mode, the services (config.SERVICES) that restart when it changes (one that is a role,
+    config.ROLES, only on a host with that role) and the top-level config keys whose values it holds: when the
+    engine marks one of them secret (a `secure:` value anywhere under it), the file's content is a secret."""
+    owner: str
+    group: str
+    mode: str
+    restarts: tuple[str, ...]
+    sources: tuple[str, ...]
+    path: str | None = None
+
+
+@dataclass(frozen=True)
 class FileSpec:
     """A rendered file as a host gets it: the component that places it restarts `restarts` (service names as the
     host knows them) when it changes, unless the stack's service_manager is `none`."""
@@ -58,15 +75,6 @@ class FileSpec:
         import pulumi     # here: the plan's rendering needs no Pulumi runtime
         content = pulumi.Output.secret(self.content) if self.secret else self.content
         return self.path, content, self.owner, self.group, self.mode
-
-
-def oslo(value: Any) -> str:
-    """A value as oslo.config reads it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(oslo(v) for v in value)
-    return str(value)
 
 
 class Extra:

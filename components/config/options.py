@@ -1,5 +1,5 @@
 """A stack's pass-through oslo.config options (`cinder.options`, `cinder.backends[].options`, `glance.options`,
-`nova.options`) checked against the option data of its release (components/optdata/<release>/, written by
+`nova.options`) checked against the option data of its release (components/config/optdata/<release>/, written by
 validate/optdata.py from the pinned cinder, glance and nova), before any resource exists.
 
 Plain code on purpose: the program's virtualenv has no oslo.config. The type checks are oslo.config's, lightly:
@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 from urllib.parse import urlsplit
 
-from .config import RELEASE_VERSIONS, ConfigError, ConfigWarning, StackConfig
-from .core.render import oslo
+from .formats import oslo
+from .base import RELEASE_VERSIONS, ConfigError, ConfigWarning
+from .stack import StackConfig
 
 DATA = Path(__file__).resolve().parent / "optdata"
 BOOLEANS = {"true", "false", "yes", "no", "1", "0", "on", "off"}

@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import optcheck
-from .cloud.image import sha256_file
-from .cloud.provider import read_cacert
-from .config import RELEASES, ConfigError, StackConfig, _dupes, release_index
-from .services.cinder import root_squashed
-from .storage.nfs import export_id
+from . import options
+from .base import RELEASES, ConfigError, _dupes, release_index
+from .files import read_cacert, sha256_file
+from .stack import StackConfig
 
 
 def check(cfg: StackConfig, root: Path) -> None:
@@ -19,7 +17,7 @@ def check(cfg: StackConfig, root: Path) -> None:
     check_hosts(cfg)
     check_shared_storage(cfg)
     check_openstack(cfg)
-    optcheck.check(cfg)
+    options.check(cfg)
     check_ceph(cfg)
     check_files(cfg, root)
 
@@ -128,7 +126,7 @@ def check_shared_storage(cfg: StackConfig) -> None:
                               f"volume {e.gluster_volume!r} is not defined in gluster.volumes")
     ids: dict[int, str] = {}
     for e in cfg.nfs_exports:
-        other = ids.setdefault(export_id(e), e.name)
+        other = ids.setdefault(e.export_id(), e.name)
         if other != e.name:
             raise ConfigError(f"nfs_exports[{e.name}]", f"its export id collides with {other!r}'s; rename one")
     for b in cfg.backends("nfs"):
@@ -144,11 +142,11 @@ def check_shared_storage(cfg: StackConfig) -> None:
                               f"uses it through its NFS driver")
     for b in cfg.backends("nfs") + cfg.backends("glusterfs"):
         snapshots = {**(cfg.cinder.options.get(b.name) or {}), **b.options}.get("nfs_snapshot_support")
-        if str(snapshots).lower() in ("true", "1", "yes", "on") and root_squashed(cfg, b):
+        if str(snapshots).lower() in ("true", "1", "yes", "on") and cfg.root_squashed(b):
             raise ConfigError(f"cinder.backends[{b.name}].options.nfs_snapshot_support",
                               "cinder refuses snapshots with nas_secure_file_operations, which the program sets for a "
                               "root-squashed export (cinder-volume would not start); remove it")
-    squashed = [b.name for b in cfg.backends("nfs") + cfg.backends("glusterfs") if root_squashed(cfg, b)]
+    squashed = [b.name for b in cfg.backends("nfs") + cfg.backends("glusterfs") if cfg.root_squashed(b)]
     if squashed and cfg.hosts_with("nova-compute") and not cfg.cinder.file_volume_group:
         raise ConfigError("cinder.file_volume_group",
                           f"backend {squashed[0]!r} keeps its volumes as 0660 files of cinder's group (its export "

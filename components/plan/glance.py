@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from ..config import StackConfig
-from ..core.render import render_ini
-from .service_config import ServiceConfig
+from .render import HostFile, render_ini
 
-PATH = "/etc/glance/glance-api.conf"
 ROLES = ("glance-api",)
+CONF = HostFile("root", "glance", "0640", ROLES, ("glance", "ceph"), "/etc/glance/glance-api.conf")
 
 
 def wanted(cfg: StackConfig) -> bool:
@@ -16,7 +15,3 @@ def wanted(cfg: StackConfig) -> bool:
 def render_conf(cfg: StackConfig) -> str:
     return render_ini("glance-api.conf.j2", "glance", cfg.glance.options, glance=cfg.glance,
                       ceph_conf=cfg.ceph.conf_path())
-
-
-class GlanceConfig(ServiceConfig):
-    TYPE = "openstack-storage:glance:Config"

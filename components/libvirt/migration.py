@@ -11,13 +11,12 @@ import pulumi
 from ..config import Migration
 from ..core.base import Component
 from ..core.remote import Target, q, run, write_files
-from ..core.fileformats import expect_fields
-from ..core.render import FileSpec, render
-from ..libvirt.pki import LibvirtPki
-from .service_config import ServiceConfig, ServiceConfigArgs
+from ..plan.fileformats import expect_fields
+from ..plan.render import FileSpec
+from ..plan.libvirt import LIBVIRTD_CONF, QEMU_CONF
+from ..services.service_config import ServiceConfig, ServiceConfigArgs
+from .pki import LibvirtPki
 
-LIBVIRTD_CONF = "/etc/libvirt/libvirtd.conf"
-QEMU_CONF = "/etc/libvirt/qemu.conf"
 NOVA_HOME = "/var/lib/nova"
 SOCKET = {"tls": "libvirtd-tls.socket", "tcp-sasl": "libvirtd-tcp.socket", "tcp": "libvirtd-tcp.socket"}
 BEGIN, END = "# BEGIN openstack-storage computes", "# END openstack-storage computes"
@@ -25,14 +24,6 @@ BEGIN, END = "# BEGIN openstack-storage computes", "# END openstack-storage comp
 
 class LibvirtConfig(ServiceConfig):
     TYPE = "openstack-storage:libvirt:Config"
-
-
-def render_libvirtd(m: Migration) -> str:
-    return render("libvirtd.conf.j2", transport=m.transport, socket_group=m.socket_group)
-
-
-def render_qemu() -> str:
-    return render("qemu.conf.j2")
 
 
 def hosts_block(computes: dict[str, str]) -> str:
@@ -101,10 +92,13 @@ class MigrationArgs:
 
 
 class LiveMigration(Component):
+    TYPE = "openstack-storage:libvirt:LiveMigration"
+    FORMER_TYPES = ("openstack-storage:nova:LiveMigration",)
+
     def __init__(self, name: str, args: MigrationArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("openstack-storage:nova:LiveMigration", name, opts)
+        super().__init__(self.TYPE, name, opts)
         m = args.migration
-        files = [args.files[p] for p in (LIBVIRTD_CONF, QEMU_CONF) if p in args.files]
+        files = [args.files[p] for p in (LIBVIRTD_CONF.path, QEMU_CONF.path) if p in args.files]
         pki = [args.pki] if args.pki else []
         # libvirtd.conf names the certificates, but only its restart reads them: the file is written at once, the
         # restart waits for the certificates' files (`reads`), as a service's restart waits for its keyrings
