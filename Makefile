@@ -11,7 +11,8 @@ DEV_PASSPHRASE ?= example-dev-only
 help:
 	@echo "make demo   - toolchain + lab + its OpenStack + pulumi up --stack lab (hosts, volume types, QoS, image); make lab-down stops it"
 	@echo "make test   - all tests: unit (mocks), the real engine, the lab's real hosts"
-	@echo "make toolchain / make unit / make preview-dev / make reference / make optdata / make lab-down"
+	@echo "make unit   - only the tests that need nothing but Python (no lab, engine, validate venv, local services)"
+	@echo "make toolchain / make preview-dev / make reference / make optdata / make lab-down"
 
 venv: .venv/.installed
 .venv/.installed: requirements.txt
@@ -20,8 +21,11 @@ venv: .venv/.installed
 toolchain:
 	@$(PHASE) toolchain bash scripts/toolchain.sh
 
+# Only the tests that need nothing but Python (seconds): no lab, engine, .venv-validate or local service; UNIT_ONLY
+# makes one that reaches for them fail (tests/conftest.py). pytest.ini's markers name what each other test needs.
 unit: venv
-	@$(PHASE) unit-tests .venv/bin/python -m pytest -q tests -m "not engine"
+	@$(PHASE) unit-tests env UNIT_ONLY=1 .venv/bin/python -m pytest -q tests \
+	  -m "not engine and not lab and not validate and not host"
 
 # The lab's Debian packages (lab/install.sh) and its OpenStack venv.
 lab-install:

@@ -1,5 +1,6 @@
 import copy
 import logging
+import os
 import pathlib
 import sys
 
@@ -12,6 +13,29 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "lab"))      # lab/cloud.py: the lab's cloud, as the lab tests and make demo read it
 
 from harness import use_mocks  # noqa: E402  (mocks are set before any test imports the program)
+
+# `make unit` sets UNIT_ONLY=1: its tests need nothing but Python. A test it selects that reaches for the lab, the
+# engine, .venv-validate or a local service fails naming what it started, instead of starting it.
+UNIT_ONLY = os.environ.get("UNIT_ONLY") == "1"
+NOT_UNIT = {"pulumi", "make", "unshare", "supervisord", "sshd", "mount", "umount"}
+NOT_UNIT_SCRIPTS = ("scripts/env.sh", "scripts/toolchain.sh", "lab/", "validate/build.sh")   # env.sh: the engine's
+
+
+def not_unit(what: str) -> None:
+    if UNIT_ONLY:
+        pytest.fail(f"make unit: this test needs {what}; mark it engine, lab, validate or host", pytrace=False)
+
+
+def _unit_guard(event, args):
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        relative = [a.removeprefix(f"{ROOT}/") for a in argv]
+        if argv and (os.path.basename(argv[0]) in NOT_UNIT or any(a.startswith(NOT_UNIT_SCRIPTS) for a in relative)):
+            not_unit(f"`{' '.join(argv)[:200]}`")
+
+
+if UNIT_ONLY:
+    sys.addaudithook(_unit_guard)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -31,6 +55,7 @@ def sdk_debug_kept(monkeypatch):
 @pytest.fixture(scope="session")
 def lab_hosts():
     """The lab's hosts, up for the session's lab tests; stopped at the end if this session started them."""
+    not_unit("the lab")
     import labkit
     started = labkit.hosts_up()
     yield
@@ -128,6 +153,7 @@ def without_ceph(shared: dict) -> dict:
 @pytest.fixture(scope="session")
 def validate_tooling():
     """.venv-validate with the pinned releases and their option data (validate/build.sh; seconds when built)."""
+    not_unit(".venv-validate")
     import subprocess
     r = subprocess.run(["bash", str(ROOT / "validate" / "build.sh")], capture_output=True, text=True, timeout=1800)
     if r.returncode:

@@ -163,6 +163,7 @@ def test_no_warning_without_pass_through_options_or_with_data(dev):
         loads({**set_options(dev, "nova", "libvirt", "images_type", "rbd"), "release": "hibiscus"})
 
 
+@pytest.mark.validate
 def test_shipped_data_is_what_the_generator_writes_from_the_pins(validate_tooling):
     """The shipped release is the pins' (validate/requirements.txt), and the files are exactly what
     validate/optdata.py writes from them."""

@@ -89,6 +89,7 @@ def test_file_diff_with_content_not_yet_known_is_a_change():
     assert RemoteFilesProvider().diff("id", written(), {**files(), "contents": {"/etc/x": "a\n", "/etc/y": Unknown()}}).changes
 
 
+@__import__("pytest").mark.host        # mounts a tmpfs (root); the file imports no pytest
 def test_a_write_that_fails_leaves_the_old_file_intact(tmp_path):
     """The file script writes a temporary file beside the target and renames it: on a full file system the write
     fails and the old file is untouched (nor is a temporary file left behind)."""

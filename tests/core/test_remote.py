@@ -129,6 +129,7 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+@pytest.mark.host
 @needs_supervisord
 @pytest.mark.parametrize("supervisor", ["unix", "inet"], indirect=True)
 def test_supervisord_restarts_only_when_a_file_changed_or_the_program_is_down(supervisor):
@@ -145,6 +146,7 @@ def test_supervisord_restarts_only_when_a_file_changed_or_the_program_is_down(su
     assert r.returncode == 0 and state(cwd, "svc")[0] == "RUNNING", (r.stdout, r.stderr)
 
 
+@pytest.mark.host
 @needs_supervisord
 def test_supervisord_stays_idle_while_a_program_ignoring_sigterm_stops(supervisor):
     """Until its stopwaitsecs (2 s) the program ignores SIGTERM; supervisorctl's own restart had supervisord spin a
@@ -158,6 +160,7 @@ def test_supervisord_stays_idle_while_a_program_ignoring_sigterm_stops(superviso
     assert spent < 50, f"supervisord used {spent} ticks of CPU during the restart"
 
 
+@pytest.mark.host
 @needs_supervisord
 def test_a_program_that_does_not_come_back_fails_the_step_with_its_state(supervisor):
     cwd, _ = supervisor
