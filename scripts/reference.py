@@ -14,7 +14,8 @@ BEGIN, END = "<!-- reference:begin -->", "<!-- reference:end -->"
 
 def reference() -> str:
     """Markdown reference of every key, from the models' own field descriptions."""
-    lines: list[str] = []
+    rows: list[list] = []          # [keys, default, meaning, parent, has sub-keys]
+    walked: dict[type, str] = {}   # a model's keys are listed once: a second use points at the first
 
     def walk(model: type[BaseModel], prefix: str):
         for name, f in model.model_fields.items():
@@ -31,11 +32,29 @@ def reference() -> str:
                 default = "section"
             else:
                 default = f"`{json.dumps(value, default=str)}`"
-            lines.append(f"| `{prefix}{name}` | {default} | {f.description or ''} |")
+            meaning = f.description or ""
+            again = [walked[sub] for sub in inner if sub in walked]
+            if again:
+                meaning = f"{meaning} Its keys are those of `{again[0]}`.".strip()
+            rows.append([[f"{prefix}{name}"], default, meaning, prefix, bool(inner)])
             for sub in inner:
+                if sub in walked:
+                    continue
                 item = "[]" if "list" in str(ann) else ("{}" if "dict" in str(ann) else "")
+                walked[sub] = f"{prefix}{name}{item}"
                 walk(sub, f"{prefix}{name}{item}.")
     walk(StackConfig, "")
+    # Sibling keys with no description and the same default share a row.
+    merged: list[list] = []
+    for row in rows:
+        last = merged[-1] if merged else None
+        if (last and not row[2] and not last[2] and not row[4] and not last[4] and row[1] == last[1]
+                and row[3] == last[3]):
+            last[0] += row[0]
+        else:
+            merged.append(row)
+    lines = [f"| {', '.join(f'`{k}`' for k in keys)} | {default} | {meaning} |"
+             for keys, default, meaning, *_ in merged]
     lines.append("| `ssh_private_key` | required, secret | SSH private key for every host (`pulumi config set --secret`). |")
     lines.append("| `openstack_password` | secret, required with `openstack` | Password of `openstack.user_name`. |")
     lines.append("| `nova_ssh_private_key` | secret, required with `migration.nova_ssh_public_key` | "
