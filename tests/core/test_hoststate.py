@@ -1,6 +1,8 @@
 """The read-back resources' providers' own logic: what is an update, what is a replace, what a read reports."""
 from unittest import mock
 
+import pytest
+
 from components.core import hoststate, ssh
 from components.core.hoststate import CephClientProvider, RemoteFilesProvider, parse_caps, sha256
 
@@ -89,7 +91,7 @@ def test_file_diff_with_content_not_yet_known_is_a_change():
     assert RemoteFilesProvider().diff("id", written(), {**files(), "contents": {"/etc/x": "a\n", "/etc/y": Unknown()}}).changes
 
 
-@__import__("pytest").mark.host        # mounts a tmpfs (root); the file imports no pytest
+@pytest.mark.host        # mounts a tmpfs (root)
 def test_a_write_that_fails_leaves_the_old_file_intact(tmp_path):
     """The file script writes a temporary file beside the target and renames it: on a full file system the write
     fails and the old file is untouched (nor is a temporary file left behind)."""
