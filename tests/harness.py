@@ -264,3 +264,14 @@ def secrets() -> dict:
     from components.config import SECRET_KEYS
     config = pulumi.Config("openstack-storage")
     return {key: config.get_secret(key) for key in SECRET_KEYS}
+
+
+def assert_golden(path: pathlib.Path, got: str, what: str) -> None:
+    """`got` is the recorded text at `path`; UPDATE_RENDERED=1 records it instead (read the diff before committing)."""
+    import difflib
+    import os
+    if os.environ.get("UPDATE_RENDERED"):
+        path.write_text(got)
+    want = path.read_text()
+    assert got == want, "".join(list(difflib.unified_diff(want.splitlines(True), got.splitlines(True), str(path),
+                                                          what))[:60])

@@ -3,14 +3,12 @@ each component type written as the oldest type it declares (`FORMER_TYPES`, whic
 ones recorded in tests/rendered/urns-<stack>.txt. A stack converged by an older version then previews with no change
 (the engine follows the aliases; tests/test_lab.py shows it on the lab's state). A resource added or removed on
 purpose: UPDATE_RENDERED=1 python -m pytest tests/test_identity.py, and read the diff."""
-import difflib
-import os
 import pathlib
 
 import pulumi
 import pytest
 
-from harness import deploy, settled
+from harness import assert_golden, deploy, settled
 
 HERE = pathlib.Path(__file__).resolve().parent / "rendered"
 
@@ -43,9 +41,5 @@ def test_every_resource_keeps_its_urn(monitor, stack, request):
         renamed = former_types()
         got = "".join(sorted(f"{as_before(r.urn, renamed)}\n" for r in monitor.registrations))
         path = HERE / f"urns-{stack}.txt"
-        if os.environ.get("UPDATE_RENDERED"):
-            path.write_text(got)
-        want = path.read_text()
-        assert got == want, "".join(list(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
-                                                              str(path), "registered now"))[:60])
+        assert_golden(path, got, "registered now")
     return settled(d.resources).apply(check)

@@ -5,8 +5,6 @@ here as a diff to review; a refactoring must leave it alone. After a wanted chan
 UPDATE_RENDERED=1 python -m pytest tests/test_rendered.py, and read the diff before committing it.
 
 Certificates and keys the program generates differ per run: they are dumped as their kind only."""
-import difflib
-import os
 import pathlib
 import re
 from dataclasses import replace
@@ -15,7 +13,7 @@ import pulumi
 import pytest
 
 from components.plan.render import FileSpec
-from harness import deploy, plain, settled
+from harness import assert_golden, deploy, plain, settled
 
 HERE = pathlib.Path(__file__).resolve().parent / "rendered"
 PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----\n.*?-----END \1-----\n", re.S)
@@ -58,11 +56,7 @@ def test_rendered_files_are_the_expected_ones(monitor, stack, request):
 
     def check(_):
         got, path = dump(monitor), HERE / f"{stack}.txt"
-        if os.environ.get("UPDATE_RENDERED"):
-            path.write_text(got)
-        want = path.read_text()
-        assert got == want, "".join(list(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
-                                                              str(path), "rendered now"))[:60])
+        assert_golden(path, got, "rendered now")
     return settled(d.resources).apply(check)
 
 
