@@ -57,7 +57,6 @@ class CephClient(Component):
     cluster on refresh, so caps changed by hand show up as drift and are reconciled."""
     TYPE = "openstack-storage:ceph:Client"
 
-
     def __init__(self, name: str, args: CephClientArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         c = args.client

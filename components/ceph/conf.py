@@ -45,7 +45,6 @@ class CephConf(Component):
     """`opts.depends_on`: the cephx users whose keys the keyrings hold."""
     TYPE = "openstack-storage:ceph:Conf"
 
-
     def __init__(self, name: str, args: CephConfArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         files = [args.conf.row(),

@@ -77,7 +77,6 @@ class CephPool(Component):
     data in place (the resource is only forgotten)."""
     TYPE = "openstack-storage:ceph:Pool"
 
-
     def __init__(self, name: str, args: CephPoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         p = args.pool

@@ -56,7 +56,6 @@ class Image(Component):
     TYPE = "openstack-storage:cloud:Image"
     FORMER_TYPES = ("openstack-storage:glance:Image",)
 
-
     def __init__(self, name: str, args: ImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         s = args.spec

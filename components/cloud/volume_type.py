@@ -31,7 +31,6 @@ class VolumeType(Component):
     TYPE = "openstack-storage:cloud:VolumeType"
     FORMER_TYPES = ("openstack-storage:cinder:VolumeType",)
 
-
     def __init__(self, name: str, args: VolumeTypeArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         s = args.spec

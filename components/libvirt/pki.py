@@ -55,7 +55,6 @@ class LibvirtPki(Component):
     """`files`: the CA and this compute's certificates and keys, in place (libvirtd restarts when they change)."""
     TYPE = "openstack-storage:libvirt:Pki"
 
-
     def __init__(self, name: str, args: LibvirtPkiArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         host = args.target.host

@@ -90,7 +90,6 @@ class GlusterVolume(Component):
     TYPE = "openstack-storage:storage:GlusterVolume"
     FORMER_TYPES = ("openstack-storage:gluster:Volume",)
 
-
     def __init__(self, name: str, args: GlusterVolumeArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         v = args.volume

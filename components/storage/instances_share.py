@@ -79,7 +79,6 @@ class IdAgreement(Component):
     TYPE = "openstack-storage:storage:IdAgreement"
     FORMER_TYPES = ("openstack-storage:nova:IdAgreement",)
 
-
     def __init__(self, name: str, args: IdAgreementArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         self.aligned = {}

@@ -33,7 +33,6 @@ class NfsServer(Component):
     TYPE = "openstack-storage:storage:NfsServer"
     FORMER_TYPES = ("openstack-storage:nfs:Server",)
 
-
     def __init__(self, name: str, args: NfsServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(self.TYPE, name, opts)
         dirs = [e for e in args.exports if e.path]
