@@ -52,6 +52,25 @@ printf '%s\\n' "$out" | sed -n 's/^[[:space:]]*key = //p'
 """
 
 
+def rotate_script(cli: str, name: str) -> str:
+    """A new key for the user, same caps: `ceph auth import` replaces the key in place (Pacific has no `auth
+    rotate`), so the user never disappears; the old key is refused from then on. The key goes through bash's
+    variables and a pipe only, never a command line."""
+    return f"""
+{cli}
+c={q("client." + name)}
+ring=$(ceph auth get "$c")
+new=$(ceph-authtool --gen-print-key)
+out=
+while IFS= read -r line; do
+  case "$line" in *"key = "*) line="${{line%%key = *}}key = $new" ;; esac
+  out+="$line"$'\\n'
+done <<< "$ring"
+printf '%s' "$out" | ceph auth import -i - 2>/dev/null
+echo "rotated the key of $c" >&2
+"""
+
+
 class CephClient(Component):
     """`key` is the client's cephx key, a Pulumi secret; nothing logs it. Its caps are read back from the
     cluster on refresh, so caps changed by hand show up as drift and are reconciled."""
@@ -62,6 +81,7 @@ class CephClient(Component):
         c = args.client
         self.command = CephClientResource(
             f"{name}-ensure", args.target.connection, args.cluster, args.cli, c.name, c.cap_strings(),
-            ensure_script(args.cli, c), opts=self.child())
+            ensure_script(args.cli, c), generation=c.key_generation,
+            rotate=rotate_script(args.cli, c.name) if c.key_generation else None, opts=self.child())
         self.key: pulumi.Output[str] = pulumi.Output.secret(self.command.key.apply(lambda s: (s or "").strip()))
         self.register_outputs({"key": self.key})

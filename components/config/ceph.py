@@ -52,6 +52,10 @@ class CephClient(Model):
     group: UnixName = Field(description="Keyring file group: the group the consuming service runs as.")
     mode: Annotated[Mode, AfterValidator(secret_mode)] = Field(
         "0640", description="Keyring file mode; nothing for other users (a keyring holds a key).")
+    key_generation: int = Field(0, ge=0, le=1_000_000, description="Raise it by one to rotate this user's cephx key "
+                                "(compromised or expiring): one `pulumi up` gives Ceph a new key, which then refuses "
+                                "the old one, rewrites every keyring and libvirt secret holding it and restarts only "
+                                "the services that use it. Lowering it does nothing.")
 
     @field_validator("name")
     @classmethod

@@ -86,6 +86,14 @@ class StackConfig(Model):
     def backends(self, type_: str) -> list:
         return [b for b in (self.cinder.backends if self.cinder else []) if b.type == type_]
 
+    def clients_of(self, role: str) -> list[str]:
+        """The cephx users a role's service connects as."""
+        users = {"glance-api": [self.glance.rbd_user] if self.glance else [],
+                 "cinder-volume": [b.rbd_user for b in self.backends("ceph")],
+                 "cinder-backup": [self.cinder.backup.rbd_user] if self.cinder and self.cinder.backup else [],
+                 "nova-compute": [self.nova.rbd_user] if self.nova else []}.get(role, [])
+        return sorted(set(users))
+
     def libvirt_client(self) -> Optional[str]:
         """The cephx client whose key the computes' libvirt secret holds."""
         if self.nova:

@@ -210,11 +210,15 @@ class CephClientProvider(ResourceProvider):
     def create(self, props: dict) -> CreateResult:
         return CreateResult(f"client.{props['name']}", self._ensure(props))
 
-    def update(self, _id: str, _olds: dict, news: dict) -> UpdateResult:
+    def update(self, _id: str, olds: dict, news: dict) -> UpdateResult:
+        if news.get("generation", 0) > olds.get("generation", 0):
+            checked(news["connection"], news["rotate"], what=f"rotating the key of client.{news['name']}")
         return UpdateResult(self._ensure(news))
 
     def diff(self, _id: str, olds: dict, news: dict) -> DiffResult:
         changed = [k for k in ("caps", "script") if olds.get(k) != news.get(k)]
+        if olds.get("generation", 0) != news.get("generation", 0):
+            changed.append("generation")
         if olds.get("actual_caps") != news.get("caps"):
             changed.append("actual_caps")
         replaces = ["name"] if olds.get("name") != news.get("name") else []
@@ -241,8 +245,11 @@ class CephClientResource(Resource):
     actual_caps: pulumi.Output[dict]
 
     def __init__(self, name: str, connection: pulumi.Input[dict], cluster: str, cli: str, client: str,
-                 caps: dict[str, str], script: str, opts: Optional[pulumi.ResourceOptions] = None):
+                 caps: dict[str, str], script: str, generation: int = 0, rotate: Optional[str] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        # `generation` and `rotate` only once a key was rotated: the inputs of every other user stay as they were
+        extra = {"generation": generation, "rotate": rotate} if generation else {}
         super().__init__(CephClientProvider(), name, {
             "kind": "ceph-client", "connection": pulumi.Output.secret(connection), "cluster": cluster, "cli": cli,
-            "name": client, "caps": caps, "script": script, "key": None, "actual_caps": None,
+            "name": client, "caps": caps, "script": script, "key": None, "actual_caps": None, **extra,
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["connection", "key"])))

@@ -25,11 +25,12 @@ def ceph(p: Plan, w: Wiring) -> dict[str, CephClient]:
     computes = set(cfg.hosts_with("nova-compute"))
     for host, placed in sorted(cfg.keyrings().items()):
         keyrings = [Keyring(ceph.keyring_path(c), c, clients[c].key, *attrs) for c, attrs in sorted(placed.items())]
-        w.add(CephConf(f"{host}-ceph", CephConfArgs(
+        conf = w.add(CephConf(f"{host}-ceph", CephConfArgs(
             hosts[host], p.files[host][ceph.conf_path()], keyrings,
             runtime_dirs=ceph.client.runtime_dirs() if host in computes else [],
             runtime_owner=ceph.client.runtime_owner, runtime_group=ceph.client.runtime_group),
             opts=pulumi.ResourceOptions(depends_on=[clients[c] for c in sorted(placed)])), host)
+        w.keyrings[host] = conf.files
         w.before_restart[host] += [pools[pool] for pool in sorted({pool for c in placed for pool in caps[c]})
                                    if pool in pools]
     return clients

@@ -9,6 +9,14 @@ from .wiring import Wiring
 COMPONENTS = {"glance": GlanceConfig, "cinder": CinderConfig, "nova": NovaConfig}
 
 
+def rotated(p: Plan, roles: list[str]) -> dict[str, list[str]]:
+    """service -> `user#generation` for each cephx user it connects as whose key was rotated."""
+    cfg = p.cfg
+    gens = {c.name: c.key_generation for c in cfg.ceph.clients} if cfg.ceph else {}
+    out = {cfg.service(r): [f"{u}#{gens[u]}" for u in cfg.clients_of(r) if gens.get(u)] for r in roles}
+    return {s: keys for s, keys in out.items() if keys}
+
+
 def services(p: Plan, w: Wiring) -> None:
     cfg = p.cfg
     for service in p.configs:
@@ -20,7 +28,8 @@ def services(p: Plan, w: Wiring) -> None:
             # it reconnects, and the scheduler finds no host): it restarts when libvirtd's files change, too
             reads = w.migration[host].libvirt.written if "nova-compute" in roles and host in w.migration else []
             conf = component(f"{host}-{service}-config", ServiceConfigArgs(
-                w.hosts[host], files, cfg.service_manager, reads=reads, restart_after=list(w.before_restart[host])))
+                w.hosts[host], files, cfg.service_manager, reads=reads, rotated=rotated(p, roles),
+                keyrings=w.keyrings.get(host), restart_after=list(w.before_restart[host])))
             w.created.append(conf)
             for role, name in zip(roles, names):    # (a service nothing restarts serves once its host is ready)
                 w.serving.setdefault(role, []).extend(

@@ -31,6 +31,8 @@ class Wiring:
     secrets: dict[str, pulumi.Resource] = field(default_factory=dict)
     """compute -> its LibvirtSecret: virsh defines the secret in the running libvirtd, and libvirtd's restart (which
     keeps the persistent secret) waits for it, so virsh never runs while libvirtd restarts."""
+    keyrings: dict[str, pulumi.Resource] = field(default_factory=dict)
+    """host -> the file resource of its ceph.conf and keyrings: a rotated key's services restart on its change."""
     created: list = field(default_factory=list)
 
     def add(self, component, host: Optional[str] = None):

@@ -23,6 +23,12 @@ class ServiceConfigArgs:
     reads: list = field(default_factory=list)
     """Further file resources (RemoteFiles) the services read, e.g. a compute's certificates: written first, and
     their changes restart the services too."""
+    rotated: dict[str, list[str]] = field(default_factory=dict)
+    """service -> the cephx users it connects as whose key was rotated, with their generation (`cinder#1`): a new
+    generation restarts the service once `keyrings` holds the new key. Empty until a key is rotated, so the
+    restarts of a stack that never rotated keep the triggers they had."""
+    keyrings: Optional[pulumi.Resource] = None
+    """The host's keyrings (RemoteFiles), with `rotated`."""
     restart_after: list = field(default_factory=list)
     """What must be in place before the services restart on these files (keyrings, ceph.conf, the libvirt secret,
     the storage the config points at). The files themselves do not wait for it: a file nothing reads yet changes
@@ -47,8 +53,10 @@ class ServiceConfig(Component):
         hashes = [sha256(f.content) for f in sorted(args.files, key=lambda f: f.path)] + [f.written for f in written]
         self.restarts = {}
         for service in dict.fromkeys(s for f in args.files for s in f.restarts):
-            cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, hashes,
-                          changed=[f.changed for f in written], parent=self,
+            keys = args.rotated.get(service, []) if args.keyrings else []
+            cmd = restart(f"{name}-restart-{service}", args.target, service, args.manager, [*hashes, *keys],
+                          changed=[f.changed for f in written] + ([args.keyrings.changed] if keys else []),
+                          parent=self,
                           depends_on=[*written, *args.restart_after])
             if cmd is not None:
                 self.restarts[service] = cmd
