@@ -15,7 +15,7 @@ from ..cloud.provider import provider
 from ..config import PROJECT, SECRET_KEYS, StackConfig
 from ..core import runtime
 from ..plan import Plan
-from . import ceph, libvirt, services, storage
+from . import ceph, hosts, libvirt, services, storage
 from .cloud import cloud
 from .wiring import Wiring, targets
 
@@ -68,7 +68,8 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
         prov = provider(cfg.openstack, secrets.get("openstack_password"), p.cacert, "openstack" in p.secret_keys)
         made, ids = cloud(p, prov, w.serving)
         w.created += made
-    outputs = {"hosts": summary(cfg, w.created),
+    left = hosts.retirement(p, w)
+    outputs = {"hosts": summary(cfg, w.created), "left_behind": left,
                "libvirt_secret_uuid": str(cfg.ceph.libvirt_secret_uuid) if cfg.ceph else None, **ids}
     runtime.after_registration()
     return Deployment(outputs, w.created)
