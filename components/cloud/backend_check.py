@@ -112,6 +112,8 @@ def token(op, endpoint: dict, password: str, timeout: float) -> tuple[str, dict]
 def cinder_url(tok: dict, region: Optional[str], auth_url: str) -> str:
     """The public block-storage endpoint of the token's catalog, with the project: `.../v3/{project_id}`."""
     project = (tok.get("project") or {}).get("id")
+    if not project:
+        raise CinderError(f"Keystone at {auth_url} gave a token without a project (openstack.project_name)")
     for kind in CINDER_TYPES:
         for service in tok.get("catalog") or []:
             if service.get("type") != kind:
@@ -119,7 +121,7 @@ def cinder_url(tok: dict, region: Optional[str], auth_url: str) -> str:
             for e in service.get("endpoints") or []:
                 if e.get("interface") == "public" and (not region or region in (e.get("region_id"), e.get("region"))):
                     url = e["url"].rstrip("/")
-                    if project and url.endswith(f"/{project}"):
+                    if url.endswith(f"/{project}"):
                         return url
                     return f"{url if url.endswith('/v3') else url + '/v3'}/{project}"
     where = f" in region {region}" if region else ""

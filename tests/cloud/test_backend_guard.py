@@ -154,6 +154,7 @@ def test_nothing_removed_asks_nothing(fake):
     assert provider.diff("id", fake.props(["ceph", "nfs"]), fake.props(["ceph"])).changes
     update(fake, ["ceph"], ["ceph"])
     update(fake, ["ceph"], ["ceph", "nfs"])        # a backend added
+    provider.read("id", fake.props(["ceph"]))      # `pulumi up --refresh`
     assert fake.requests == []
 
 
