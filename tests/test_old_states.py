@@ -81,16 +81,17 @@ print(" ".join(sorted(m for m in sys.modules if m.startswith(("components", "jin
 def test_the_provider_process_imports_only_the_providers_modules():
     """The provider process unpickles every dynamic resource's provider, on every run, and the engine waits for its
     first answer: it imports the providers' modules, not the program's config models, templates or pulumi_command."""
+    from components.cloud.backend_check import BackendGuardProvider
     from components.core.hoststate import CephClientProvider, RemoteFilesProvider
     from components.core.retire import HostSecretsProvider
     from components.libvirt.certs import CaProvider, CertsProvider
     now = [serialize_provider(p()) for p in (RemoteFilesProvider, CephClientProvider, CaProvider, CertsProvider,
-                                             HostSecretsProvider)]
+                                             HostSecretsProvider, BackendGuardProvider)]
     r = subprocess.run([sys.executable, "-c", LIGHT, *now], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["components", "components.core", "components.core.hoststate", "components.core.retire",
-                                "components.core.runtime", "components.core.scripts", "components.core.ssh",
-                                "components.libvirt",
+    assert r.stdout.split() == ["components", "components.cloud", "components.cloud.backend_check", "components.core",
+                                "components.core.hoststate", "components.core.retire", "components.core.runtime",
+                                "components.core.scripts", "components.core.ssh", "components.libvirt",
                                 "components.libvirt.certs"]
     # a state from before certs.py keeps naming libvirt/pki.py in its certificates' outputs (a refresh reads with
     # those) until they are made again: that module is light too

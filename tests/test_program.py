@@ -365,10 +365,11 @@ def test_actions_are_remote_commands_and_only_host_state_is_dynamic(monitor, dev
 
     def check(_):
         dynamic = [r for r in monitor.registrations if r.type == "pulumi-python:dynamic:Resource"]
-        # on hosts: only what reads itself back; the migration PKI is made where pulumi runs and touches no host
+        # on hosts: only what reads itself back; the migration PKI is made where pulumi runs and touches no host, and
+        # the backend guard only asks the cloud's API
         assert {plain(r.inputs["kind"]) for r in dynamic if "connection" in r.inputs} == {"file", "ceph-client"}
-        assert {plain(r.inputs["kind"]) for r in dynamic if "connection" not in r.inputs} == {"ca", "certificates",
-                                                                                          "host-secrets"}
+        assert {plain(r.inputs["kind"]) for r in dynamic if "connection" not in r.inputs} == {
+            "ca", "certificates", "backend-guard", "host-secrets"}
         commands = monitor.of_kind("step")
         assert {r.name for r in commands} >= {"ceph-pool-vms-ensure", "compute1-libvirt-secret-set",
                                               "controller1-cinder-config-restart-cinder-volume"}

@@ -12,7 +12,8 @@ from .strings import SpecKey, Text, Url
 class OpenStackAuth(Model):
     auth_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")] = Field(
         description="Keystone v3 URL, e.g. https://keystone.example:5000/v3.")
-    user_name: Text = Field("admin", description="User that creates volume types and images.")
+    user_name: Text = Field("admin", description="User that creates volume types and images, and lists every "
+                            "project's volumes before a backend is removed (an admin).")
     project_name: Text = Field("admin", description="Project scope.")
     user_domain_name: Text = Field("Default")
     project_domain_name: Text = Field("Default")

@@ -39,7 +39,10 @@ class StackConfig(Model):
                                                       "live migration.")
     migration: Optional[Migration] = Field(None, description="libvirt live migration settings on the computes.")
     openstack: Optional[OpenStackAuth] = Field(None, description="How pulumi-openstack reaches the cloud "
-                                               "(password: secret `openstack_password`).")
+                                               "(password: secret `openstack_password`), and how the program asks "
+                                               "Cinder, before a backend leaves `cinder.backends`, whether volumes "
+                                               "still live on it (refused while they do). Unset: that removal is "
+                                               "not checked.")
     qos_specs: list[QosSpec] = Field(default_factory=list, description="Cinder QoS specs.")
     volume_types: list[VolumeType] = Field(default_factory=list, description="Cinder volume types, one per use.")
     images: list[Image] = Field(default_factory=list, description="Glance images uploaded after glance is configured.")

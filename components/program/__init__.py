@@ -16,7 +16,7 @@ from ..config import PROJECT, SECRET_KEYS, StackConfig
 from ..core import runtime
 from ..plan import Plan
 from . import ceph, hosts, libvirt, services, storage
-from .cloud import cloud
+from .cloud import backend_guard, cloud
 from .wiring import Wiring, targets
 
 
@@ -62,6 +62,8 @@ def deploy(p: Plan, secrets: dict[str, Optional[pulumi.Output]]) -> Deployment:
     if cfg.migration:
         libvirt.migration(p, w, secrets)
     storage.volume_hosts(p, w)
+    if cfg.openstack and "cinder" in p.configs:     # without `openstack`, a backend's removal is not checked
+        w.before_write["cinder"] = [w.add(backend_guard(p, secrets.get("openstack_password")))]
     services.services(p, w)
     ids = {}
     if cfg.openstack:

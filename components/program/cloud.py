@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from ..cloud.backend_guard import BackendGuard, BackendGuardArgs
 from ..cloud.image import Image, ImageArgs
 from ..cloud.qos import Qos, QosArgs
 from ..cloud.volume_type import VolumeType, VolumeTypeArgs
@@ -28,3 +29,9 @@ def cloud(p: Plan, prov: pulumi.ProviderResource, serving: dict[str, list[pulumi
            "volume_type_ids": {n: c.type.id for n, c in types.items()},
            "image_ids": {n: c.image.id for n, c in images.items()}}
     return [*qos.values(), *types.values(), *images.values()], ids
+
+
+def backend_guard(p: Plan, password: pulumi.Input[str]) -> BackendGuard:
+    """Before cinder.conf is written: a backend it drops must hold no volume (Cinder says)."""
+    return BackendGuard("cinder-backend-guard", BackendGuardArgs(
+        sorted(p.backend_names), p.cfg.openstack, password, p.cacert, "openstack" in p.secret_keys))

@@ -1,6 +1,8 @@
 """The OpenStack services' configs on every host with one of their roles, each restarted after what it needs."""
 from __future__ import annotations
 
+import pulumi
+
 from ..plan import Plan
 from ..plan.files import SERVICES, extra_files, service_roles
 from ..services.service_config import CinderConfig, GlanceConfig, NovaConfig, ServiceConfigArgs
@@ -29,7 +31,8 @@ def services(p: Plan, w: Wiring) -> None:
             reads = w.migration[host].libvirt.written if "nova-compute" in roles and host in w.migration else []
             conf = component(f"{host}-{service}-config", ServiceConfigArgs(
                 w.hosts[host], files, cfg.service_manager, reads=reads, rotated=rotated(p, roles),
-                keyrings=w.keyrings.get(host), restart_after=list(w.before_restart[host])))
+                keyrings=w.keyrings.get(host), restart_after=list(w.before_restart[host])),
+                opts=pulumi.ResourceOptions(depends_on=w.before_write.get(service) or None))
             w.created.append(conf)
             for role, name in zip(roles, names):    # (a service nothing restarts serves once its host is ready)
                 w.serving.setdefault(role, []).extend(

@@ -28,6 +28,8 @@ class Wiring:
     migration: dict[str, pulumi.Resource] = field(default_factory=dict)
     """compute -> its LiveMigration, what configures and restarts its libvirtd: nova-compute restarts when its files
     (`.libvirt.written`) change."""
+    before_write: dict[str, list] = field(default_factory=dict)
+    """service -> what must pass before its config is written: the backend guard before cinder.conf."""
     secrets: dict[str, pulumi.Resource] = field(default_factory=dict)
     """compute -> its LibvirtSecret: virsh defines the secret in the running libvirtd, and libvirtd's restart (which
     keeps the persistent secret) waits for it, so virsh never runs while libvirtd restarts."""
