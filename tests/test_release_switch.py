@@ -1,11 +1,17 @@
 """A change of the stack's `release` (issue 30, item 5): the program ships the option data of 2026.1 and 2026.2, so a
 pass-through option the target release removed or renamed stops the preview with one ConfigError naming the stack key
-and the replacement, before any resource; and every file is rendered again with the target release's names."""
+and the replacement, before any resource; every file is rendered again with the target release's names; and every
+option the templates write from typed keys exists, under that name, in each shipped release's data."""
+import configparser
+import re
+from pathlib import Path
+
 import pytest
 
 from components.config import options as optcheck
 from harness import config_error, plan
 
+ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "openstack-storage:"
 
 
@@ -71,7 +77,7 @@ def test_switching_back_names_the_earlier_release_name(dev):
 
 def test_a_release_switch_renders_every_file_with_the_release_names(shared):
     """The same stack at 2026.1 and, its renamed option renamed, at 2026.2: the files differ in that line only (the
-    templates' own options have the same names in both releases)."""
+    templates' own options have the same names in both releases: the test below)."""
     old = plan(with_option(shared, "2026.1", "cinder", "DEFAULT", "image_conversion_cpu_limit", 4))
     shared["cinder"]["options"] = {}
     new = plan(with_option(shared, "2026.2", "cinder", "DEFAULT", "image_introspection_cpu_limit", 4))
@@ -84,3 +90,39 @@ def test_a_release_switch_renders_every_file_with_the_release_names(shared):
         assert [(a, b) for a, b in zip(before, after) if a != b] == [
             ("image_conversion_cpu_limit = 4", "image_introspection_cpu_limit = 4")]
 
+
+# What the templates write only for releases before Ocata, which have no shipped data.
+BEFORE_OCATA = {"cinder": {"glusterfs_shares_config", "glusterfs_mount_point_base"},
+                "nova": {"live_migration_uri", "live_migration_flag", "qemu_allowed_storage_drivers"}, "glance": set()}
+TEMPLATES = {"cinder": "cinder.conf.j2", "glance": "glance-api.conf.j2", "nova": "nova.conf.j2"}
+
+
+def every_typed_key(stack: dict) -> dict:
+    """The four-backend stack with the typed keys it leaves unset that make a template write one more option."""
+    stack["instances_share"]["instances_path"] = "/srv/nova/instances"
+    next(b for b in stack["cinder"]["backends"] if b.get("type") == "lvm")["target_ip_address"] = "203.0.113.12"
+    return stack
+
+
+def written(text: str) -> list[tuple[str, str, str]]:
+    parser = configparser.RawConfigParser(default_section="\0", interpolation=None, strict=True)
+    parser.optionxform = str
+    parser.read_string(text)
+    return [(s, o, v) for s in parser.sections() for o, v in parser[s].items()]
+
+
+@pytest.mark.parametrize("release", optcheck.shipped())
+def test_every_option_a_template_writes_is_in_the_release_data(shared, release):
+    """Each cinder.conf, glance-api.conf and nova.conf option the templates write is a current option of that
+    release (not unknown, an old name or deprecated for removal), checked as a pass-through option is; and the
+    stack writes every option its template can, but those of releases before Ocata."""
+    p = plan({**every_typed_key(shared), "release": release})
+    for service, template in TEMPLATES.items():
+        data, options = optcheck.load(release, service), written(p.configs[service])
+        templates = ({s: "backend_defaults" for s, _, _ in options if s != "DEFAULT"} if service == "cinder" else
+                     {shared["glance"].get("store", "rbd"): data["stores"]["rbd"]} if service == "glance" else {})
+        svc = optcheck.Service(data, release, templates)
+        assert [(s, o, svc.problem(s, o, v)) for s, o, v in options if svc.problem(s, o, v)] == [], template
+        source = (ROOT / "templates" / template).read_text()
+        names = set(re.findall(r"^([a-z_]+) = ", source, re.M)) | set(re.findall(r'"([a-z_]+)": ', source))
+        assert names - {o for _, o, _ in options} == BEFORE_OCATA[service], template
