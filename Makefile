@@ -56,6 +56,9 @@ lab-down:
 reference: venv
 	@.venv/bin/python scripts/reference.py
 
-# Regenerates the option data the program ships (components/config/optdata/) from the pinned releases (validate/).
+# Regenerates the option data the program ships (components/config/optdata/<release>/) for every release
+# validate/releases lists, each from its own locked pins and virtualenv (validate/build.sh).
 optdata:
-	@bash validate/build.sh && .venv-validate/bin/python validate/optdata.py
+	@bash validate/build.sh
+	@sed -e 's/#.*//' validate/releases | while read -r release pins venv; do [ -z "$$release" ] || \
+	  "$$venv/bin/python" validate/optdata.py --release "$$release" || exit 1; done

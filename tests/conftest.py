@@ -150,13 +150,20 @@ def without_ceph(shared: dict) -> dict:
     return shared
 
 
+def validate_releases() -> dict[str, tuple[pathlib.Path, pathlib.Path]]:
+    """validate/releases: release -> (its locked pins, its virtualenv), the lab's release first."""
+    rows = [line.split("#")[0].split() for line in (ROOT / "validate" / "releases").read_text().splitlines()]
+    return {r[0]: (ROOT / "validate" / r[1], ROOT / r[2]) for r in rows if len(r) == 3}
+
+
 @pytest.fixture(scope="session")
-def validate_tooling():
-    """.venv-validate with the pinned releases and their option data (validate/build.sh; seconds when built)."""
+def validate_tooling() -> dict[str, pathlib.Path]:
+    """release -> its virtualenv, with its pins and option data (validate/build.sh, every release of
+    validate/releases; seconds when built)."""
     not_unit(".venv-validate")
     import subprocess
-    r = subprocess.run(["bash", str(ROOT / "validate" / "build.sh")], capture_output=True, text=True, timeout=1800)
+    r = subprocess.run(["bash", str(ROOT / "validate" / "build.sh")], capture_output=True, text=True, timeout=2400)
     if r.returncode:
         pytest.fail(f"validate/build.sh failed (exit {r.returncode}):\n{r.stdout}{r.stderr}", pytrace=False)
     print(r.stdout)
-    return ROOT / ".venv-validate"
+    return {release: venv for release, (_, venv) in validate_releases().items()}

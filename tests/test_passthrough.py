@@ -11,6 +11,7 @@ import pytest
 
 from components.config import options as optcheck
 from components.config import ConfigWarning, load
+from conftest import validate_releases
 from harness import config_error, encode, settled, stack_config, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +138,7 @@ def test_a_release_without_data_warns_and_does_not_stop(dev):
     with pytest.warns(ConfigWarning) as caught:
         loads(dev)
     assert [str(w.message) for w in caught] == [
-        "openstack-storage:release: the program ships no option data for release 2025.1 (only 2026.2): "
+        "openstack-storage:release: the program ships no option data for release 2025.1 (only 2026.1, 2026.2): "
         "nova.options.libvirt not checked"]
 
 
@@ -150,7 +151,7 @@ def test_the_program_shows_the_warning_in_pulumi_and_goes_on(monitor, dev, monke
 
     def check(_):
         assert shown == ["openstack-storage:release: the program ships no option data for release 2025.1 "
-                         "(only 2026.2): nova.options.libvirt not checked"]
+                         "(only 2026.1, 2026.2): nova.options.libvirt not checked"]
         # and goes on: nova.conf is written with the option it could not check
         assert "images_tipe = rbd" in text(monitor.named("compute1-nova-config-file")).splitlines()
     return settled(main["deployment"].resources).apply(check)
@@ -164,15 +165,17 @@ def test_no_warning_without_pass_through_options_or_with_data(dev):
 
 
 @pytest.mark.validate
-def test_shipped_data_is_what_the_generator_writes_from_the_pins(validate_tooling):
-    """The shipped release is the pins' (validate/requirements.txt), and the files are exactly what
-    validate/optdata.py writes from them."""
-    pins = dict(line.strip().split("==") for line in (ROOT / "validate" / "requirements.txt").read_text().splitlines()
+@pytest.mark.parametrize("release", validate_releases())
+def test_shipped_data_is_what_the_generator_writes_from_the_pins(validate_tooling, release):
+    """Each release of validate/releases is shipped, its data is its locked pins' (validate/requirements*.txt), and
+    the files are exactly what validate/optdata.py writes from them in that release's virtualenv."""
+    pins_file, _ = validate_releases()[release]
+    pins = dict(line.strip().split("==") for line in pins_file.read_text().splitlines()
                 if line.strip() and not line.startswith("#"))
-    assert optcheck.shipped() == ["2026.2"]
+    assert optcheck.shipped() == sorted(validate_releases())
     for service in ("cinder", "glance", "nova"):
-        assert optcheck.load("2026.2", service)["version"] == pins[service]
-    python = validate_tooling / "bin" / "python"
-    r = subprocess.run([str(python), str(ROOT / "validate" / "optdata.py"), "--check"],
+        assert optcheck.load(release, service)["version"] == pins[service]
+    python = validate_tooling[release] / "bin" / "python"
+    r = subprocess.run([str(python), str(ROOT / "validate" / "optdata.py"), "--release", release, "--check"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -1,7 +1,8 @@
 """Every rendered cinder.conf, glance-api.conf and nova.conf passes validate/check.py: the stock oslo-config-validator
 against the option data of the pinned cinder, glance and nova (validate/requirements.txt), backend sections
-checked with their backend option set, plus values and deprecated-for-removal options. validate/build.sh builds
-the tooling in .venv-validate/ once per session; when it fails, every test here fails with its output."""
+checked with their backend option set, plus values and deprecated-for-removal options; and so for every release
+validate/releases lists, each stack rendered for that release checked in that release's virtualenv. validate/build.sh
+builds the tooling once per session; when it fails, every test here fails with its output."""
 from __future__ import annotations
 
 import base64
@@ -14,25 +15,29 @@ import pytest
 import yaml
 
 from components import program
+from components.config import options as optcheck
+from conftest import validate_releases
 from harness import encode
 
 pytestmark = pytest.mark.validate
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv-validate" / "bin" / "python"
 SERVICES = ("cinder", "glance", "nova")
+RELEASES = list(validate_releases())
+LAB_RELEASE = RELEASES[0]
 
 
 @pytest.fixture(scope="session")
 def check(tmp_path_factory, validate_tooling):
-    """check(service, text) -> (exit code, problem lines, summary), with the tooling built first."""
+    """check(service, text, release) -> (exit code, problem lines, summary), with the tooling built first."""
     workdir = tmp_path_factory.mktemp("validate")
     count = iter(range(1000))
 
-    def run(service: str, text: str):
+    def run(service: str, text: str, release: str = LAB_RELEASE):
         path = workdir / f"{next(count)}-{service}.conf"
         path.write_text(text)
-        c = subprocess.run([str(PYTHON), str(ROOT / "validate" / "check.py"), service, str(path)],
+        python = validate_tooling[release] / "bin" / "python"
+        c = subprocess.run([str(python), str(ROOT / "validate" / "check.py"), service, str(path)],
                            capture_output=True, text=True, timeout=300)
         return c.returncode, c.stdout.splitlines(), c.stderr.strip()
     return run
@@ -48,20 +53,22 @@ LAB_ADDRESSES = {"controller": "10.77.0.10", "compute1": "10.77.0.21", "compute2
                  "storage1": "10.77.0.31", "storage2": "10.77.0.32"}
 
 
-def dev_stack(request) -> program.Plan:
+def dev_stack(request, release: str = LAB_RELEASE) -> program.Plan:
     """The example environment, Pulumi.dev.yaml, as the engine hands it over (secrets are only known as set)."""
     config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()
               if not (isinstance(v, dict) and "secure" in v)}
+    values["openstack-storage:release"] = release
     return program.plan(values, {"ssh_private_key", "openstack_password"}, root=ROOT)
 
 
-def shared_stack(request) -> program.Plan:
+def shared_stack(request, release: str = LAB_RELEASE) -> program.Plan:
     """The four-backend stack (Ceph, NFS, GlusterFS through NFS-Ganesha, LVM) of the `shared` fixture."""
-    return program.plan(encode(request.getfixturevalue("shared")), {"ssh_private_key"}, root=ROOT)
+    return program.plan(encode({**request.getfixturevalue("shared"), "release": release}), {"ssh_private_key"},
+                        root=ROOT)
 
 
-def lab_stack(request) -> program.Plan:
+def lab_stack(request, release: str = LAB_RELEASE) -> program.Plan:
     """The lab stack as lab/stack.py writes it, for a lab with these addresses, host keys, fsid and monitor (its
     image is left out: the file exists only on a running lab, and no service config depends on it)."""
     from stack import stack_config      # lab/stack.py
@@ -71,6 +78,7 @@ def lab_stack(request) -> program.Plan:
            "cinder_ids": {"uid": 999, "gid": 995}, "nova_ids": {"uid": 994, "gid": 993}}
     values = stack_config(lab)
     values.pop("openstack-storage:images")
+    values["openstack-storage:release"] = release
     return program.plan({k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()},
                         {"ssh_private_key", "openstack_password"}, root=ROOT)
 
@@ -80,11 +88,13 @@ STACKS = {"dev": dev_stack, "shared": shared_stack, "lab": lab_stack}
 
 @pytest.mark.parametrize("service", SERVICES)
 @pytest.mark.parametrize("stack", STACKS)
-def test_rendered_config_passes(check, request, stack, service):
-    configs = STACKS[stack](request).configs
+@pytest.mark.parametrize("release", RELEASES)
+def test_rendered_config_passes(check, request, release, stack, service):
+    configs = STACKS[stack](request, release).configs
     assert service in configs, f"the {stack} stack renders no {service} config: nothing would be validated"
-    code, problems, summary = check(service, configs[service])
-    assert (code, problems) == (0, []), f"{stack} {service}:\n" + "\n".join(problems) + f"\n{summary}"
+    code, problems, summary = check(service, configs[service], release)
+    assert (code, problems) == (0, []), f"{release} {stack} {service}:\n" + "\n".join(problems) + f"\n{summary}"
+    assert f"against {service} {optcheck.load(release, service)['version']}" in summary
 
 
 def test_every_backend_section_is_checked_with_the_backend_option_set(check, request):

@@ -2,6 +2,9 @@
 
     .venv-validate/bin/python validate/check.py SERVICE FILE        (validate/build.sh makes .venv-validate)
 
+Run by a release's virtualenv (validate/releases), it checks against that release: .venv-validate-2026.1/bin/python
+for 2026.1.
+
 1. The stock `oslo-config-validator --fatal-warnings` (an unknown option is an error; a deprecated option name is a
    warning, made fatal), given the generated opt data of the groups FILE has. Sections the opt data cannot know
    get the options of their template group: cinder's [DEFAULT] enabled_backends sections those of
@@ -24,7 +27,7 @@ from pathlib import Path
 import yaml
 from oslo_config import cfg, types
 
-OPT_DATA = Path(__file__).resolve().parent.parent / ".venv-validate" / "opt-data"
+OPT_DATA = Path(sys.prefix) / "opt-data"        # the opt data of the virtualenv running this, made by build.sh
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -152,7 +155,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("service", choices=["cinder", "glance", "nova"])
     ap.add_argument("file")
-    ap.add_argument("--opt-data", help="opt data YAML (default: .venv-validate/opt-data/SERVICE.yaml)")
+    ap.add_argument("--opt-data", help="opt data YAML (default: <this virtualenv>/opt-data/SERVICE.yaml)")
     args = ap.parse_args()
     with open(args.opt_data or OPT_DATA / f"{args.service}.yaml") as f:
         data = yaml.load(f, Loader=LOADER)

@@ -1,7 +1,10 @@
 """Write the option data the program ships (components/config/optdata/<release>/<service>.json) from the pinned releases'
 `oslo-config-generator --format yaml` output that validate/build.sh makes.
 
-    .venv-validate/bin/python validate/optdata.py [--check]
+    <venv>/bin/python validate/optdata.py [--release RELEASE] [--check]      (`make optdata`: every release)
+
+Run by a release's virtualenv (validate/releases: .venv-validate for 2026.2, .venv-validate-2026.1 for 2026.1),
+it writes that release's files from that virtualenv's opt data; `--release` stops when its pins are another one.
 
 The program's .venv has no oslo.config and cannot install cinder, glance and nova, so it checks a stack's
 pass-through options (components/config/options.py) against this extract: per group and option only what that check reads.
@@ -13,6 +16,7 @@ import argparse
 import importlib.metadata
 import json
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -82,7 +86,11 @@ def render(obj: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="compare with the shipped files, write nothing")
+    ap.add_argument("--release", help="the release this virtualenv's pins must be (validate/releases)")
     args = ap.parse_args()
+    if args.release and args.release != release():
+        sys.exit(f"optdata.py: {sys.prefix} has the pins of release {release()}, not {args.release}")
+    started = time.monotonic()
     out_dir = OUT / release()
     stale = []
     for service in SERVICES:
@@ -96,8 +104,9 @@ def main() -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         print(f"{path.relative_to(ROOT)}: {len(text)} bytes")
+    print(f"optdata.py {release()}: {'checked' if args.check else 'written'} in {time.monotonic() - started:.1f}s")
     if stale:
-        print(f"stale: {', '.join(stale)}; run .venv-validate/bin/python validate/optdata.py")
+        print(f"stale: {', '.join(stale)}; run make optdata")
     return 1 if stale else 0
 
 

@@ -1,6 +1,9 @@
 """A stack's pass-through oslo.config options (`cinder.options`, `cinder.backends[].options`, `glance.options`,
 `nova.options`) checked against the option data of its release (components/config/optdata/<release>/, written by
-validate/optdata.py from the pinned cinder, glance and nova), before any resource exists.
+validate/optdata.py from the pinned cinder, glance and nova), before any resource exists. An option the release
+does not have that another shipped release has is named as removed (with its replacement, where it has one) or as
+new in that release (with the name this release has for it), so a change of `release` stops at preview on every
+option the target release removed or renamed.
 
 Plain code on purpose: the program's virtualenv has no oslo.config. The type checks are oslo.config's, lightly:
 they catch what would stop a service from starting, not every refinement (regexes, hostname corner cases).
@@ -18,7 +21,7 @@ from typing import Any, Iterator, Optional
 from urllib.parse import urlsplit
 
 from .formats import oslo
-from .base import RELEASE_VERSIONS, ConfigError, ConfigWarning
+from .base import RELEASE_VERSIONS, ConfigError, ConfigWarning, release_index
 from .stack import StackConfig
 
 DATA = Path(__file__).resolve().parent / "optdata"
@@ -42,6 +45,17 @@ def load(release: str, service: str) -> Optional[dict]:
 
 def shipped() -> list[str]:
     return sorted(p.name for p in DATA.iterdir() if p.is_dir())
+
+
+def others(release: str, service: str) -> list[tuple[str, dict]]:
+    """(release, data) of `service` for every other shipped release, the nearest first."""
+    here = release_index(release_key(release))
+    rest = sorted((r for r in shipped() if r != release_key(release)), key=lambda r: abs(release_index(r) - here))
+    return [(r, data) for r in rest if (data := load(r, service))]
+
+
+def named(data: dict, release: str) -> str:
+    return f"{data['service']} {data['version']} (release {release_key(release)})"
 
 
 def _number(kind: str, text: str):
@@ -134,17 +148,24 @@ def value_problem(spec, value: Any, known=lambda ref: True) -> Optional[str]:
 class Service:
     """One service's option data, and where a section of its config file takes its options from."""
 
-    def __init__(self, data: dict, release: str, templates: dict[str, str]):
+    def __init__(self, data: dict, release: str, templates: dict[str, str], other: list[tuple[str, dict]] = ()):
         self.data, self.templates = data, templates      # templates: section -> the group it is an instance of
-        self.name = f"{data['service']} {data['version']} (release {release_key(release)})"
+        self.name, self.release = named(data, release), release_key(release)
+        self.index = release_index(self.release)
+        self.other = other      # (release, data): the other shipped releases' data of this service
 
-    def groups(self, section: str) -> list[str]:
-        return [g for g in (section, self.templates.get(section)) if g in self.data["groups"] or
-                g in self.data["renamed"]]
+    def groups(self, section: str, data: Optional[dict] = None) -> list[str]:
+        data = data or self.data
+        return [g for g in (section, self.templates.get(section)) if g in data["groups"] or g in data["renamed"]]
 
     def unknown_section(self, section: str) -> Optional[str]:
         if self.groups(section):
             return None
+        for release, data in self.other:
+            if self.groups(section, data):
+                if release_index(release) < self.index:
+                    return f"section [{section}] was removed in {self.name}; {named(data, release)} has it; remove it"
+                return f"section [{section}] is new in {named(data, release)}; {self.name} does not have it"
         return f"unknown section [{section}] in {self.name}" + _hint(section, [*self.data["groups"], *self.templates])
 
     def problem(self, section: str, option: str, value: Any) -> Optional[str]:
@@ -155,16 +176,61 @@ class Service:
                 continue
             if isinstance(spec, dict) and "rm" in spec:
                 since, reason = spec["rm"]
+                if renamed := self._renamed(section, option, groups):     # kept under its old name until removed
+                    return f"{renamed}, deprecated for removal" + (f" since {since}" if since else "") + "; use that"
                 return (f"deprecated for removal in {self.name}" + (f", since {since}" if since else "")
                         + (f": {reason}" if reason else "; remove it"))
             return value_problem(spec, value, lambda ref: self.has(ref, groups))
+        if renamed := self._renamed(section, option, groups):
+            return f"{renamed}; use that"
+        if elsewhen := self._other_release(section, option):
+            return elsewhen
+        known = [o for g in groups for o in self.data["groups"].get(g, {})]
+        return f"unknown option [{section}] {option} in {self.name}" + (self._elsewhere(option) or _hint(option, known))
+
+    def _renamed(self, section: str, option: str, groups: list[str]) -> Optional[str]:
         for g in groups:
             new = self.data["renamed"].get(g, {}).get(option)
             if new:
                 where = section if new[0] == g else new[0]
-                return f"[{section}] {option} is the old name of [{where}] {new[1]} in {self.name}; use that"
-        known = [o for g in groups for o in self.data["groups"].get(g, {})]
-        return f"unknown option [{section}] {option} in {self.name}" + (self._elsewhere(option) or _hint(option, known))
+                return f"[{section}] {option} is the old name of [{where}] {new[1]} in {self.name}"
+        return None
+
+    def _other_release(self, section: str, option: str) -> Optional[str]:
+        """An option this release does not have that another shipped release has: removed since that release (and
+        its replacement), or new in it (and this release's name for it)."""
+        for release, data in self.other:
+            groups = [g for g in self.groups(section, data)
+                      if option in data["groups"].get(g, {}) or option in data["renamed"].get(g, {})]
+            if not groups:
+                continue
+            if release_index(release) < self.index:
+                return (f"[{section}] {option} was removed in {self.name}; {named(data, release)} has it"
+                        + self._replacement(data, section, option, groups))
+            return (f"[{section}] {option} is new in {named(data, release)}; {self.name} does not have it"
+                    + self._former_name(data, section, option, groups))
+        return None
+
+    def _replacement(self, data: dict, section: str, option: str, groups: list[str]) -> str:
+        """What replaces an option of an earlier release's `data` here: the name it was renamed to there, when
+        this release has that name; else that release's reason for its removal."""
+        for g in groups:
+            new = data["renamed"].get(g, {}).get(option)
+            if new and new[1] in self.data["groups"].get(new[0], {}):
+                return f"; use [{section if new[0] == g else new[0]}] {new[1]}"
+        for g in groups:
+            spec = data["groups"].get(g, {}).get(option)
+            if isinstance(spec, dict) and "rm" in spec and spec["rm"][1]:
+                return f", deprecated for removal: {spec['rm'][1].rstrip('.')}; remove it"
+        return "; remove it"
+
+    def _former_name(self, data: dict, section: str, option: str, groups: list[str]) -> str:
+        """The name this release has for an option a later release's `data` renamed."""
+        for old_group, olds in data["renamed"].items():
+            for old, (g, new) in olds.items():
+                if new == option and g in groups and old in self.data["groups"].get(old_group, {}):
+                    return f"; in release {self.release} use [{section if old_group == g else old_group}] {old}"
+        return "; remove it"
 
     def has(self, ref: str, groups: list[str]) -> bool:
         """Whether a substitution `name` (this section's groups or DEFAULT) or `group.name` names an option."""
@@ -210,7 +276,7 @@ def check(cfg: StackConfig) -> None:
             continue
         if service == "glance":     # a store section takes the options of its store type's group
             templates = {s: data["stores"].get(t) for s, t in templates.items()}
-        svc = Service(data, cfg.release, templates)
+        svc = Service(data, cfg.release, templates, others(cfg.release, service))
         if bad := svc.unknown_section(section):
             raise ConfigError(key, bad)
         for option, value in options.items():

@@ -19,7 +19,8 @@ class StackConfig(Model):
     ssh: Ssh = Field(default_factory=Ssh, description="SSH defaults for every host.")
     release: Text = Field("2026.2", description="OpenStack release (name or version): chooses between the "
                          "current and the old (before Ocata) forms of the Gluster and migration settings, and the "
-                         "option data the `options` keys are checked against.")
+                         "option data the `options` keys are checked against (shipped for 2026.1 and 2026.2; "
+                         "another release's options are written unchecked, with a warning).")
     service_manager: Literal["systemd", "supervisord", "none"] = Field(
         "systemd", description="How services are restarted after their config changed.")
     service_names: dict[Service, UnitName] = Field(default_factory=dict,
