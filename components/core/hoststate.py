@@ -98,8 +98,11 @@ class RemoteFilesProvider(ResourceProvider):
         changed = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith(("changed ", "dir "))]
         # the contents stay in the inputs only: every step rewrites the whole state file, so a second copy of every
         # config in the outputs made each of those writes slower (the hashes are what a diff and a read compare)
+        # `secret` (the secret files' paths) recorded either way: a read takes a state without it, written before
+        # reads knew, for all secret
         return {**{k: v for k, v in props.items() if k != "contents"}, "written": secrets.token_hex(8),
-                "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "changed": changed}
+                "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "changed": changed,
+                "secret": props.get("secret") or []}
 
     def create(self, props: dict) -> CreateResult:
         return CreateResult(f"{props['connection']['host']}:{min(props['files'])}", self._write(props))
@@ -152,13 +155,18 @@ class RemoteFiles(Resource):
     def __init__(self, name: str, connection: pulumi.Input[dict], files: list[tuple], host: str,
                  dirs: list[tuple] = (), opts: Optional[pulumi.ResourceOptions] = None):
         """`files`: (path, content, owner, group, mode); a content that is an Output (a key) keeps all of them
-        secret. `dirs`: (path, owner, group, mode), directories made (before the files) and read back too."""
-        secret = any(isinstance(f[1], pulumi.Output) for f in files)
+        secret, and its text is never read back. `dirs`: (path, owner, group, mode), directories made (before the
+        files) and read back too."""
+        hidden = sorted(p for p, c, *_ in files if isinstance(c, pulumi.Output))
+        secret = bool(hidden)
         super().__init__(RemoteFilesProvider(), name, {
             "kind": "file", "connection": pulumi.Output.secret(connection),
             "files": {p: dict(zip(ATTRS, attrs)) for p, _, *attrs in files},
             "contents": {p: c for p, c, *_ in files}, "sha256": None, "written": None, "changed": None,
             **({"dirs": {d: dict(zip(ATTRS, attrs)) for d, *attrs in dirs}} if dirs else {}),
+            # the files whose text a read never reads; on resources with one only: the others' inputs stay as they
+            # were (with it on every resource, each one's inputs would change on the upgrade)
+            **({"secret": hidden} if hidden else {}),
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             additional_secret_outputs=["connection", "contents"] if secret else ["connection"])))
         self.host, self.paths = host, sorted(p for p, *_ in files)
