@@ -7,11 +7,14 @@ remote.Command has no read, so these are the ones that are not commands (actions
 so `pulumi preview --refresh` shows a keyring, config or caps edited by hand and `pulumi up --refresh` puts the
 desired state back, while a plain `pulumi up` stays a no-op. A connection may go through a bastion (`proxy`).
 
-Secrets: file content and the connection (private key) are secret inputs; content is read back into state only
-as a hash, never as text, so a keyring's key is never stored in the clear (nor in a second place).
+Secrets: file content and the connection (private key) are secret inputs. The content of a secret file (a keyring,
+a private key) is read back into state only as a hash, never as text, so its key is never stored in the clear (nor
+in a second place). A file that is not secret and was edited by hand is read back as text too (RemoteFilesProvider's
+read), so that the preview shows the host's text against the wanted one.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import shlex
@@ -66,6 +69,46 @@ def read_files_script(paths: list[str], dirs: list[str] = ()) -> str:
         'done',
         *(f'd={shlex.quote(d)}\nif [ -d "$d" ]; then stat -c "%U %G %a" "$d"; else echo MISSING; fi'
           for d in dirs)]) + "\n"
+
+
+TEXT_LIMIT = 64 * 1024
+"""The largest file (bytes) whose text a refresh reads back when it drifted; a larger one is reported by its size."""
+
+
+def read_texts_script(paths: list[str], limit: int = TEXT_LIMIT) -> str:
+    """Per file one line: `TEXT <its content in base64>`, `BIG <size>` when larger than `limit` bytes, or MISSING
+    (UNREADABLE when base64 cannot read it). base64 keeps the output ASCII whatever the file holds: ssh() decodes
+    what a script prints as UTF-8, and a file edited by hand need not be."""
+    return "\n".join([
+        f"set -- {' '.join(shlex.quote(p) for p in paths)}",
+        'for f; do',
+        '  n=$(stat -c %s -- "$f" 2>/dev/null) && [ -f "$f" ] || { echo MISSING; continue; }',
+        f'  if [ "$n" -gt {limit} ]; then echo "BIG $n"; continue; fi',
+        '  t=$(base64 -w0 -- "$f" 2>/dev/null) || { echo UNREADABLE; continue; }',
+        '  echo "TEXT $t"',
+        'done']) + "\n"
+
+
+def parse_texts(out: str, paths: list[str], limit: int = TEXT_LIMIT) -> dict[str, tuple[bool, str]]:
+    """read_texts_script's output -> path -> (True, the host's text) or (False, why there is no text)."""
+    lines = out.splitlines()
+    if len(lines) != len(paths):
+        raise ValueError(f"reading {', '.join(paths)} back printed {len(lines)} lines for {len(paths)} files")
+    texts = {}
+    for path, line in zip(paths, lines):
+        word, _, rest = line.partition(" ")
+        raw = base64.b64decode(rest) if word == "TEXT" else b""
+        if word == "TEXT" and len(raw) <= limit:
+            # a byte that is not UTF-8 shows as its escape (\xNN) rather than failing the read
+            texts[path] = (True, raw.decode("utf-8", "backslashreplace"))
+        elif word in ("TEXT", "BIG"):
+            size = len(raw) if word == "TEXT" else int(rest)
+            texts[path] = (False, f"(not shown: the host's file is {size} bytes, over the {limit} a refresh reads)")
+        elif word == "MISSING":
+            texts[path] = (False, "missing")
+        else:
+            texts[path] = (False, "(not shown: the host's file could not be read)")
+    return texts
 
 
 def write_script(props: dict) -> str:
@@ -138,8 +181,41 @@ class RemoteFilesProvider(ResourceProvider):
         # a directory is the program's to make, not to own: one that is there is as wanted, whoever owns it
         found = {d: props["dirs"][d] if line != "MISSING" else {"owner": "missing"}
                  for d, line in zip(dirs, lines[len(paths):])}
-        # content is not read back: drift shows as a different sha256, and `up --refresh` rewrites the file
-        return ReadResult(id_, {**props, "files": files, "sha256": hashes, **({"dirs": found} if dirs else {})})
+        outs = {**props, "files": files, "sha256": hashes, **({"dirs": found} if dirs else {})}
+        if not isinstance(props.get("secret"), list):
+            # a state whose last write did not say which files are secret (written before reads knew): as a secret
+            # file's, no content is read back, a drift shows as a different sha256, `up --refresh` rewrites the file
+            return ReadResult(id_, outs)
+        return self._drift(id_, props, outs)
+
+    def _drift(self, id_: str, props: dict, outs: dict) -> ReadResult:
+        """A file that is not as the last write left it. One that is not secret has its text read, in one more
+        session (only then): into the outputs (`drift`: path -> the host's text, what the refresh step shows) and,
+        when none of the files is secret, into the inputs the update step compares with the wanted ones, so the
+        preview shows the host's text against the wanted text line by line. A secret one (a keyring, a private key)
+        never: its drift is its sha256. `wrote` keeps that write's hashes of the files that differ (`sha256` now
+        holds the host's), so that a `pulumi refresh` in between hides no drift from the next one."""
+        paths, hashes, hidden = sorted(props["files"]), outs["sha256"], set(props["secret"])
+        wrote = {**(props.get("sha256") or {}), **(props.get("wrote") or {})}
+        for key in ("drift", "wrote"):
+            outs.pop(key, None)
+        if all(hashes[p] == wrote.get(p) for p in paths):
+            return ReadResult(id_, outs)      # as written: the one session of a refresh of an unchanged host
+        outs["wrote"] = {p: wrote.get(p) for p in paths if hashes[p] != wrote.get(p)}
+        drifted = [p for p in paths if hashes[p] not in ("missing", wrote.get(p)) and p not in hidden]
+        if not drifted:
+            return ReadResult(id_, outs)      # a file deleted (it stays "missing") or a secret one: no text
+        # with no secret file, all the files still there, drifted or not: the inputs need every text (an unchanged
+        # file's is the wanted one)
+        read = [p for p in paths if hashes[p] != "missing"] if not hidden else drifted
+        texts = parse_texts(checked(props["connection"], read_texts_script(read), what="reading drifted files"), read)
+        outs["drift"] = {p: texts[p][1] for p in drifted}
+        if hidden or not all(texts[p][0] for p in read):
+            return ReadResult(id_, outs)      # a secret file, or one too large to show: the inputs stay the wanted
+        inputs = {"kind": props.get("kind", "file"), "connection": props["connection"], "files": outs["files"],
+                  "contents": {p: texts[p][1] if p in texts else "" for p in paths},
+                  **({"dirs": props["dirs"]} if props.get("dirs") else {})}
+        return ReadResult(id_, outs, inputs)
 
     def delete(self, _id: str, _props: dict) -> None:
         # a service's config or keyring is left in place when the stack lets go of it: removing it would break
