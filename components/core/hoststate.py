@@ -97,13 +97,11 @@ def parse_texts(out: str, paths: list[str], limit: int = TEXT_LIMIT) -> dict[str
     texts = {}
     for path, line in zip(paths, lines):
         word, _, rest = line.partition(" ")
-        raw = base64.b64decode(rest) if word == "TEXT" else b""
-        if word == "TEXT" and len(raw) <= limit:
+        if word == "TEXT":
             # a byte that is not UTF-8 shows as its escape (\xNN) rather than failing the read
-            texts[path] = (True, raw.decode("utf-8", "backslashreplace"))
-        elif word in ("TEXT", "BIG"):
-            size = len(raw) if word == "TEXT" else int(rest)
-            texts[path] = (False, f"(not shown: the host's file is {size} bytes, over the {limit} a refresh reads)")
+            texts[path] = (True, base64.b64decode(rest).decode("utf-8", "backslashreplace"))
+        elif word == "BIG":
+            texts[path] = (False, f"(not shown: the host's file is {rest} bytes, over the {limit} a refresh reads)")
         elif word == "MISSING":
             texts[path] = (False, "missing")
         else:

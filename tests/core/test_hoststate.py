@@ -45,14 +45,15 @@ def test_files_read_reports_owner_mode_and_hash_but_never_the_content():
         assert RemoteFilesProvider().read("id", written()).id is None
 
 
-def on_this_machine(calls: list):
+def on_this_machine(calls: list, printed: list | None = None):
     """ssh() as a stand-in that runs each script here with bash, as ssh() runs it on a host (set -eu, its output
-    decoded as UTF-8), and keeps the scripts in `calls`: one per SSH session."""
+    decoded as UTF-8), and keeps the scripts in `calls` (one per SSH session) and what they print in `printed`."""
     import subprocess
 
     def run(_conn, script, stdin=""):
         calls.append(script)
         r = subprocess.run(["bash", "-c", "set -eu\n" + script], input=stdin.encode(), capture_output=True, timeout=30)
+        (printed if printed is not None else []).append(r.stdout.decode())
         return r.returncode, r.stdout.decode(), r.stderr.decode()
     return run
 
@@ -146,11 +147,12 @@ def test_a_secret_files_drift_is_read_back_as_its_hash_only(tmp_path):
 
 
 def test_a_drifted_file_over_the_limit_is_reported_by_its_size(tmp_path):
-    """A file larger than the text a refresh reads back (64 KiB) shows as its size, and the inputs stay the wanted
-    ones (an unchanged one too large to read: the same); a file that is not UTF-8 shows its bytes escaped."""
-    props, calls = local_files(tmp_path, **{"nova.conf": NOVA, "big.conf": "b\n"}), []
+    """A file larger than the text a refresh reads back (64 KiB) shows as its size, and is not sent over SSH; the
+    inputs stay the wanted ones (an unchanged one too large to read: the same). A file that is not UTF-8 shows its
+    bytes escaped."""
+    props, calls, printed = local_files(tmp_path, **{"nova.conf": NOVA, "big.conf": "b\n"}), [], []
     nova, big = sorted(props["files"], reverse=True)
-    with mock.patch.object(ssh, "ssh", side_effect=on_this_machine(calls)):
+    with mock.patch.object(ssh, "ssh", side_effect=on_this_machine(calls, printed)):
         out = RemoteFilesProvider().create(props).outs
         (tmp_path / "big.conf").write_text("x" * hoststate.TEXT_LIMIT + "\n")
         (tmp_path / "nova.conf").write_bytes(b"debug = \xff\n")
@@ -158,7 +160,7 @@ def test_a_drifted_file_over_the_limit_is_reported_by_its_size(tmp_path):
         assert r.outs["drift"] == {
             big: f"(not shown: the host's file is {hoststate.TEXT_LIMIT + 1} bytes, over the 65536 a refresh reads)",
             nova: "debug = \\xff\n"}
-        assert r.inputs is None
+        assert r.inputs is None and len(printed[-1]) < 100
         (tmp_path / "big.conf").write_text("x" * hoststate.TEXT_LIMIT)        # at the limit: read
         assert RemoteFilesProvider().read("id", out).outs["drift"][big] == "x" * hoststate.TEXT_LIMIT
         big_out = RemoteFilesProvider().create({**props, "contents": {nova: NOVA, big: "y" * 70000}}).outs
