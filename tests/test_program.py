@@ -171,6 +171,25 @@ def test_no_key_or_password_on_a_command_line_or_in_plain_inputs(monitor, dev):
 
 
 @pulumi.runtime.test
+def test_a_file_resource_names_its_secret_files_and_only_one_with_a_secret_does(monitor, dev_full):
+    """A refresh reads back the text of a drifted file unless its content is secret (an Output in the program: a key,
+    or a certificate made at deploy time): the resources with such a file name them (`secret`), and the others have
+    no such input, so that their inputs did not change (an upgrade shows nothing)."""
+    _, d = deploy(dev_full)
+
+    def check(_):
+        for r in monitor.files():
+            listed = plain(r.inputs.get("secret")) or []
+            assert {p for p, c in r.inputs["contents"].items() if is_secret(c)} <= set(listed), r.name
+            assert listed or "secret" not in r.inputs, r.name
+        ceph = files_on(monitor, "controller1-ceph-files")
+        assert plain(ceph["/etc/ceph/ceph.conf"].r.inputs["secret"]) == sorted(p for p in ceph if p.endswith(".keyring"))
+        nova = files_on(monitor, "compute1-nova")["/etc/nova/nova.conf"]
+        assert not is_secret(nova.r.inputs["contents"][nova.path]) and "secret" not in nova.r.inputs
+    return settled(d.resources).apply(check)
+
+
+@pulumi.runtime.test
 def test_a_service_restarts_only_on_its_own_config(monitor, dev):
     p, d = deploy(dev)
 

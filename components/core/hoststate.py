@@ -7,11 +7,14 @@ remote.Command has no read, so these are the ones that are not commands (actions
 so `pulumi preview --refresh` shows a keyring, config or caps edited by hand and `pulumi up --refresh` puts the
 desired state back, while a plain `pulumi up` stays a no-op. A connection may go through a bastion (`proxy`).
 
-Secrets: file content and the connection (private key) are secret inputs; content is read back into state only
-as a hash, never as text, so a keyring's key is never stored in the clear (nor in a second place).
+Secrets: file content and the connection (private key) are secret inputs. The content of a secret file (a keyring,
+a private key) is read back into state only as a hash, never as text, so its key is never stored in the clear (nor
+in a second place). A file that is not secret and was edited by hand is read back as text too (RemoteFilesProvider's
+read), so that the preview shows the host's text against the wanted one.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import shlex
@@ -68,6 +71,44 @@ def read_files_script(paths: list[str], dirs: list[str] = ()) -> str:
           for d in dirs)]) + "\n"
 
 
+TEXT_LIMIT = 64 * 1024
+"""The largest file (bytes) whose text a refresh reads back when it drifted; a larger one is reported by its size."""
+
+
+def read_texts_script(paths: list[str], limit: int = TEXT_LIMIT) -> str:
+    """Per file one line: `TEXT <its content in base64>`, `BIG <size>` when larger than `limit` bytes, or MISSING
+    (UNREADABLE when base64 cannot read it). base64 keeps the output ASCII whatever the file holds: ssh() decodes
+    what a script prints as UTF-8, and a file edited by hand need not be."""
+    return "\n".join([
+        f"set -- {' '.join(shlex.quote(p) for p in paths)}",
+        'for f; do',
+        '  n=$(stat -c %s -- "$f" 2>/dev/null) && [ -f "$f" ] || { echo MISSING; continue; }',
+        f'  if [ "$n" -gt {limit} ]; then echo "BIG $n"; continue; fi',
+        '  t=$(base64 -w0 -- "$f" 2>/dev/null) || { echo UNREADABLE; continue; }',
+        '  echo "TEXT $t"',
+        'done']) + "\n"
+
+
+def parse_texts(out: str, paths: list[str], limit: int = TEXT_LIMIT) -> dict[str, tuple[bool, str]]:
+    """read_texts_script's output -> path -> (True, the host's text) or (False, why there is no text)."""
+    lines = out.splitlines()
+    if len(lines) != len(paths):
+        raise ValueError(f"reading {', '.join(paths)} back printed {len(lines)} lines for {len(paths)} files")
+    texts = {}
+    for path, line in zip(paths, lines):
+        word, _, rest = line.partition(" ")
+        if word == "TEXT":
+            # a byte that is not UTF-8 shows as its escape (\xNN) rather than failing the read
+            texts[path] = (True, base64.b64decode(rest).decode("utf-8", "backslashreplace"))
+        elif word == "BIG":
+            texts[path] = (False, f"(not shown: the host's file is {rest} bytes, over the {limit} a refresh reads)")
+        elif word == "MISSING":
+            texts[path] = (False, "missing")
+        else:
+            texts[path] = (False, "(not shown: the host's file could not be read)")
+    return texts
+
+
 def write_script(props: dict) -> str:
     """What a write of RemoteFiles `props` runs; the contents follow on stdin in the order of their paths."""
     specs = [(p, *(a[k] for k in ATTRS), len(props["contents"][p].encode())) for p, a in sorted(props["files"].items())]
@@ -98,8 +139,11 @@ class RemoteFilesProvider(ResourceProvider):
         changed = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith(("changed ", "dir "))]
         # the contents stay in the inputs only: every step rewrites the whole state file, so a second copy of every
         # config in the outputs made each of those writes slower (the hashes are what a diff and a read compare)
+        # `secret` (the secret files' paths) recorded either way: a read takes a state without it, written before
+        # reads knew, for all secret
         return {**{k: v for k, v in props.items() if k != "contents"}, "written": secrets.token_hex(8),
-                "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "changed": changed}
+                "sha256": {p: sha256(c) for p, c in zip(paths, contents)}, "changed": changed,
+                "secret": props.get("secret") or []}
 
     def create(self, props: dict) -> CreateResult:
         return CreateResult(f"{props['connection']['host']}:{min(props['files'])}", self._write(props))
@@ -135,8 +179,41 @@ class RemoteFilesProvider(ResourceProvider):
         # a directory is the program's to make, not to own: one that is there is as wanted, whoever owns it
         found = {d: props["dirs"][d] if line != "MISSING" else {"owner": "missing"}
                  for d, line in zip(dirs, lines[len(paths):])}
-        # content is not read back: drift shows as a different sha256, and `up --refresh` rewrites the file
-        return ReadResult(id_, {**props, "files": files, "sha256": hashes, **({"dirs": found} if dirs else {})})
+        outs = {**props, "files": files, "sha256": hashes, **({"dirs": found} if dirs else {})}
+        if not isinstance(props.get("secret"), list):
+            # a state whose last write did not say which files are secret (written before reads knew): as a secret
+            # file's, no content is read back, a drift shows as a different sha256, `up --refresh` rewrites the file
+            return ReadResult(id_, outs)
+        return self._drift(id_, props, outs)
+
+    def _drift(self, id_: str, props: dict, outs: dict) -> ReadResult:
+        """A file that is not as the last write left it. One that is not secret has its text read, in one more
+        session (only then): into the outputs (`drift`: path -> the host's text, what the refresh step shows) and,
+        when none of the files is secret, into the inputs the update step compares with the wanted ones, so the
+        preview shows the host's text against the wanted text line by line. A secret one (a keyring, a private key)
+        never: its drift is its sha256. `wrote` keeps that write's hashes of the files that differ (`sha256` now
+        holds the host's), so that a `pulumi refresh` in between hides no drift from the next one."""
+        paths, hashes, hidden = sorted(props["files"]), outs["sha256"], set(props["secret"])
+        wrote = {**(props.get("sha256") or {}), **(props.get("wrote") or {})}
+        for key in ("drift", "wrote"):
+            outs.pop(key, None)
+        if all(hashes[p] == wrote.get(p) for p in paths):
+            return ReadResult(id_, outs)      # as written: the one session of a refresh of an unchanged host
+        outs["wrote"] = {p: wrote.get(p) for p in paths if hashes[p] != wrote.get(p)}
+        drifted = [p for p in paths if hashes[p] not in ("missing", wrote.get(p)) and p not in hidden]
+        if not drifted:
+            return ReadResult(id_, outs)      # a file deleted (it stays "missing") or a secret one: no text
+        # with no secret file, all the files still there, drifted or not: the inputs need every text (an unchanged
+        # file's is the wanted one)
+        read = [p for p in paths if hashes[p] != "missing"] if not hidden else drifted
+        texts = parse_texts(checked(props["connection"], read_texts_script(read), what="reading drifted files"), read)
+        outs["drift"] = {p: texts[p][1] for p in drifted}
+        if hidden or not all(texts[p][0] for p in read):
+            return ReadResult(id_, outs)      # a secret file, or one too large to show: the inputs stay the wanted
+        inputs = {"kind": props.get("kind", "file"), "connection": props["connection"], "files": outs["files"],
+                  "contents": {p: texts[p][1] if p in texts else "" for p in paths},
+                  **({"dirs": props["dirs"]} if props.get("dirs") else {})}
+        return ReadResult(id_, outs, inputs)
 
     def delete(self, _id: str, _props: dict) -> None:
         # a service's config or keyring is left in place when the stack lets go of it: removing it would break
@@ -152,13 +229,18 @@ class RemoteFiles(Resource):
     def __init__(self, name: str, connection: pulumi.Input[dict], files: list[tuple], host: str,
                  dirs: list[tuple] = (), opts: Optional[pulumi.ResourceOptions] = None):
         """`files`: (path, content, owner, group, mode); a content that is an Output (a key) keeps all of them
-        secret. `dirs`: (path, owner, group, mode), directories made (before the files) and read back too."""
-        secret = any(isinstance(f[1], pulumi.Output) for f in files)
+        secret, and its text is never read back. `dirs`: (path, owner, group, mode), directories made (before the
+        files) and read back too."""
+        hidden = sorted(p for p, c, *_ in files if isinstance(c, pulumi.Output))
+        secret = bool(hidden)
         super().__init__(RemoteFilesProvider(), name, {
             "kind": "file", "connection": pulumi.Output.secret(connection),
             "files": {p: dict(zip(ATTRS, attrs)) for p, _, *attrs in files},
             "contents": {p: c for p, c, *_ in files}, "sha256": None, "written": None, "changed": None,
             **({"dirs": {d: dict(zip(ATTRS, attrs)) for d, *attrs in dirs}} if dirs else {}),
+            # the files whose text a read never reads; on resources with one only: the others' inputs stay as they
+            # were (with it on every resource, each one's inputs would change on the upgrade)
+            **({"secret": hidden} if hidden else {}),
         }, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             additional_secret_outputs=["connection", "contents"] if secret else ["connection"])))
         self.host, self.paths = host, sorted(p for p, *_ in files)

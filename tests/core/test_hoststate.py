@@ -45,6 +45,148 @@ def test_files_read_reports_owner_mode_and_hash_but_never_the_content():
         assert RemoteFilesProvider().read("id", written()).id is None
 
 
+def on_this_machine(calls: list, printed: list | None = None):
+    """ssh() as a stand-in that runs each script here with bash, as ssh() runs it on a host (set -eu, its output
+    decoded as UTF-8), and keeps the scripts in `calls` (one per SSH session) and what they print in `printed`."""
+    import subprocess
+
+    def run(_conn, script, stdin=""):
+        calls.append(script)
+        r = subprocess.run(["bash", "-c", "set -eu\n" + script], input=stdin.encode(), capture_output=True, timeout=30)
+        (printed if printed is not None else []).append(r.stdout.decode())
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+    return run
+
+
+def local_files(tmp_path, secret: tuple = (), **contents):
+    """RemoteFiles' inputs for files in tmp_path (name -> content), owned by whoever runs the test; the names in
+    `secret` are secret files (their content an Output in the program: a keyring)."""
+    import grp
+    import os
+    import pwd
+    owner, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    paths = {name: str(tmp_path / name) for name in contents}
+    return {"kind": "file", "connection": CONN,
+            "files": {paths[n]: {"owner": owner, "group": group, "mode": "0644"} for n in contents},
+            "contents": {paths[n]: c for n, c in contents.items()},
+            **({"secret": sorted(paths[n] for n in secret)} if secret else {})}
+
+
+NOVA = "[DEFAULT]\ndebug = false\nlog_dir = /var/log/nova\n"
+EDITED = "[DEFAULT]\ndebug = true\nlog_dir = /var/log/nova\n"
+
+
+def test_a_refresh_of_files_as_written_is_one_session():
+    """Whatever the files' attributes read back as, a host whose contents are as the last write left them is read
+    in one SSH session: no text is read, and the outputs are the write's."""
+    out = {**written(), "secret": []}
+    line = f"root root 644 {sha256('a' + chr(10))}  -\nroot cinder 640 {sha256('b' + chr(10))}  -\n"
+    with mock.patch.object(ssh, "ssh", return_value=(0, line, "")) as s:
+        r = RemoteFilesProvider().read("id", out)
+    assert s.call_count == 1 and r.inputs is None and r.outs == out
+    with mock.patch.object(ssh, "ssh", return_value=(0, line.replace("644", "666", 1), "")) as s:
+        r = RemoteFilesProvider().read("id", out)     # a mode changed by hand: a drift, still no text
+    assert s.call_count == 1 and r.inputs is None and "drift" not in r.outs
+    assert r.outs["files"]["/etc/x"]["mode"] == "0666" and RemoteFilesProvider().diff("id", r.outs, files()).changes
+
+
+def test_a_drifted_file_that_is_not_secret_is_read_back_as_the_hosts_text(tmp_path):
+    """Written by the provider's script, edited by hand, read back: the refresh's outputs hold the host's text of the
+    drifted file (`drift`, which the refresh step of a preview shows), and its inputs the host's text of every file,
+    which the update step shows against the wanted one line by line. A `pulumi refresh` in between (the next read
+    starts from this one's outputs) hides nothing; a file put back by hand is no drift."""
+    props, calls = local_files(tmp_path, **{"nova.conf": NOVA, "other.conf": "b\n"}), []
+    nova, other = sorted(props["files"])
+    with mock.patch.object(ssh, "ssh", side_effect=on_this_machine(calls)):
+        out = RemoteFilesProvider().create(props).outs
+        assert out["secret"] == []                  # the write says which files are secret: none
+        (tmp_path / "nova.conf").write_text(EDITED)
+        calls.clear()
+        r = RemoteFilesProvider().read("id", out)
+        assert len(calls) == 2 and "base64" in calls[1]
+        assert r.outs["drift"] == {nova: EDITED} and r.outs["sha256"] == {nova: sha256(EDITED), other: sha256("b\n")}
+        assert r.outs["wrote"] == {nova: sha256(NOVA)}
+        assert r.inputs == {**props, "contents": {nova: EDITED, other: "b\n"}}     # the same keys as RemoteFiles'
+        assert RemoteFilesProvider().diff("id", r.outs, props).changes             # and `up` puts NOVA back
+        again = RemoteFilesProvider().read("id", r.outs)
+        assert (again.outs, again.inputs) == (r.outs, r.inputs)
+        (tmp_path / "nova.conf").write_text(NOVA)
+        calls.clear()
+        back = RemoteFilesProvider().read("id", r.outs)
+    assert len(calls) == 1 and back.inputs is None and back.outs == out
+
+
+def test_a_secret_files_drift_is_read_back_as_its_hash_only(tmp_path):
+    """A keyring edited by hand: its refresh opens one session and returns its hash, never its text, nor inputs
+    holding it; beside it, ceph.conf's drift is read as text. A state written before reads knew which files are
+    secret (no `secret` in its outputs) reads every file as secret."""
+    key, rotated = "[client.glance]\n\tkey = AQBOLD==\n", "[client.glance]\n\tkey = AQBNEW==\n"
+    props, calls = local_files(tmp_path, secret=("glance.keyring",), **{"glance.keyring": key}), []
+    keyring = str(tmp_path / "glance.keyring")
+    with mock.patch.object(ssh, "ssh", side_effect=on_this_machine(calls)):
+        out = RemoteFilesProvider().create(props).outs
+        assert out["secret"] == [keyring]
+        (tmp_path / "glance.keyring").write_text(rotated)
+        calls.clear()
+        r = RemoteFilesProvider().read("id", out)
+        assert len(calls) == 1 and r.inputs is None and "drift" not in r.outs
+        assert r.outs["sha256"] == {keyring: sha256(rotated)} and "AQBNEW" not in repr(r.outs)
+        assert RemoteFilesProvider().diff("id", r.outs, props).changes
+        mixed = local_files(tmp_path, secret=("glance.keyring",), **{"glance.keyring": key, "ceph.conf": NOVA})
+        out = RemoteFilesProvider().create(mixed).outs
+        (tmp_path / "glance.keyring").write_text(rotated)
+        (tmp_path / "ceph.conf").write_text(EDITED)
+        calls.clear()
+        r = RemoteFilesProvider().read("id", out)
+        assert len(calls) == 2 and keyring not in calls[1] and "AQBNEW" not in repr(r.outs)
+        assert r.outs["drift"] == {str(tmp_path / "ceph.conf"): EDITED} and r.inputs is None
+        old = {k: v for k, v in out.items() if k != "secret"}      # as an older write left it
+        calls.clear()
+        r = RemoteFilesProvider().read("id", old)
+    assert len(calls) == 1 and r.inputs is None and "drift" not in r.outs and "secret" not in r.outs
+
+
+def test_a_drifted_file_over_the_limit_is_reported_by_its_size(tmp_path):
+    """A file larger than the text a refresh reads back (64 KiB) shows as its size, and is not sent over SSH; the
+    inputs stay the wanted ones (an unchanged one too large to read: the same). A file that is not UTF-8 shows its
+    bytes escaped."""
+    props, calls, printed = local_files(tmp_path, **{"nova.conf": NOVA, "big.conf": "b\n"}), [], []
+    nova, big = sorted(props["files"], reverse=True)
+    with mock.patch.object(ssh, "ssh", side_effect=on_this_machine(calls, printed)):
+        out = RemoteFilesProvider().create(props).outs
+        (tmp_path / "big.conf").write_text("x" * hoststate.TEXT_LIMIT + "\n")
+        (tmp_path / "nova.conf").write_bytes(b"debug = \xff\n")
+        r = RemoteFilesProvider().read("id", out)
+        assert r.outs["drift"] == {
+            big: f"(not shown: the host's file is {hoststate.TEXT_LIMIT + 1} bytes, over the 65536 a refresh reads)",
+            nova: "debug = \\xff\n"}
+        assert r.inputs is None and len(printed[-1]) < 100
+        (tmp_path / "big.conf").write_text("x" * hoststate.TEXT_LIMIT)        # at the limit: read
+        assert RemoteFilesProvider().read("id", out).outs["drift"][big] == "x" * hoststate.TEXT_LIMIT
+        big_out = RemoteFilesProvider().create({**props, "contents": {nova: NOVA, big: "y" * 70000}}).outs
+        (tmp_path / "nova.conf").write_text(EDITED)
+        r = RemoteFilesProvider().read("id", big_out)
+    assert r.outs["drift"] == {nova: EDITED} and r.inputs is None
+
+
+def test_a_deleted_file_stays_missing_and_is_not_read(tmp_path):
+    """A file deleted by hand reads as "missing" with no second session; beside a drifted one, the inputs hold it
+    as empty (the update step shows every wanted line as added)."""
+    props, calls = local_files(tmp_path, **{"nova.conf": NOVA, "other.conf": "b\n"}), []
+    nova, other = sorted(props["files"])
+    with mock.patch.object(ssh, "ssh", side_effect=on_this_machine(calls)):
+        out = RemoteFilesProvider().create(props).outs
+        (tmp_path / "other.conf").unlink()
+        calls.clear()
+        r = RemoteFilesProvider().read("id", out)
+        assert len(calls) == 1 and r.outs["sha256"][other] == "missing" and "drift" not in r.outs
+        assert r.outs["wrote"] == {other: sha256("b\n")}
+        (tmp_path / "nova.conf").write_text(EDITED)
+        r = RemoteFilesProvider().read("id", r.outs)
+    assert r.outs["drift"] == {nova: EDITED} and r.outs["sha256"][other] == "missing"
+    assert r.inputs["contents"] == {nova: EDITED, other: ""}
+
+
 def test_files_write_sends_every_content_on_stdin_in_one_session():
     with mock.patch.object(ssh, "ssh", return_value=(0, "", "")) as s:
         out = RemoteFilesProvider().create(files())
