@@ -120,6 +120,6 @@ def test_rotating_a_key_in_one_up(lab):
         delete_volume(vol["id"])
 
     logins = lab.sshd_logins()
-    assert "0 to" not in lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")
+    lab.pulumi("up", "--yes", "--skip-preview", "--expect-no-changes")     # fails the test on any change
     assert lab.sshd_logins() == logins
     print(f"\nrotation of client.{user}: {seconds:.1f} s, {len(restarted)} restarts: {sorted(restarted)}")
